@@ -1,0 +1,7 @@
+"""The back office: recovery officers and team leaders work cases."""
+
+from flask import Blueprint
+
+bp = Blueprint("backoffice", __name__)
+
+from backoffice import views  # noqa: E402,F401

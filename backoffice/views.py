@@ -1,0 +1,6 @@
+from backoffice import bp
+
+
+@bp.get("/sign-in")
+def sign_in():
+    return "sign in"

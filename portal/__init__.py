@@ -1,0 +1,7 @@
+"""The public portal: debtors find, pay and manage what they owe."""
+
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__)
+
+from portal import views  # noqa: E402,F401

@@ -1,0 +1,6 @@
+from portal import bp
+
+
+@bp.get("/")
+def start():
+    return "portal"

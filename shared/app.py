@@ -1,0 +1,64 @@
+"""The application factory: one Flask app serving the portal and the back office."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from shared.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from shared.extensions import csrf, db, migrate
+
+
+def create_app(config: dict[str, object] | None = None) -> Flask:
+    """Build the app from `config` (a mapping from load_config) or the environment."""
+    if config is None:
+        config = load_config()
+    app = Flask(
+        "shared",
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+
+    from shared import models  # noqa: F401  (registers every table on db.metadata)
+
+    from shared import web
+
+    web.init_app(app)
+
+    from backoffice import bp as backoffice_bp
+    from portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
+
+    from shared.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    csrf.exempt(health_bp)
+
+    from shared.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
+    """Enforce foreign keys and let readers run beside the writer on SQLite."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()

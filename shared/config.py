@@ -1,0 +1,209 @@
+"""Settings from environment variables.
+
+Every default runs the embedded demo (`make run`): SQLite under instance/,
+an embedded Redis on 127.0.0.1:6390 and local stand-ins for Stripe, Twilio and
+SMTP. Production (APP_ENV=production) refuses to start on the defaults that
+would be unsafe there.
+
+`SETTINGS` is the single list of variables; the README table is checked
+against it by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for a person."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", "development", "development, test or production; production refuses unsafe defaults"),
+    Setting("SECRET_KEY", DEFAULT_SECRET_KEY, "signs sessions and CSRF tokens; must be set in production"),
+    Setting("DATABASE_URL", "sqlite:///instance/recovery.db", "SQLAlchemy URL; postgresql://... in production"),
+    Setting("REDIS_URL", "redis://127.0.0.1:6390/0", "Redis for RQ queues (the embedded one under make run)"),
+    Setting("COUNCIL_NAME", "Borsetshire County Council", "shown in page headers, letters and PDFs"),
+    Setting("COUNCIL_PHONE", "0300 123 4567", "the recovery team's phone number shown to the public"),
+    Setting("COUNCIL_EMAIL", "income.recovery@borsetshire.example", "the recovery team's email address"),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "the portal's public address, used in links sent out"),
+    Setting("SESSION_IDLE_MINUTES", "30", "idle minutes before a signed-in session ends"),
+    Setting("STRIPE_SECRET_KEY", "sk_test_local", "Stripe secret key; the default talks to the local stand-in"),
+    Setting("STRIPE_API_BASE", "http://127.0.0.1:8420", "Stripe API address; empty means api.stripe.com"),
+    Setting("STRIPE_WEBHOOK_SECRET", "whsec_local_development", "secret that signs Stripe webhooks"),
+    Setting("TWILIO_ACCOUNT_SID", "AClocal00000000000000000000000000", "Twilio account SID"),
+    Setting("TWILIO_AUTH_TOKEN", "local-twilio-token", "Twilio auth token; also verifies status callbacks"),
+    Setting("TWILIO_FROM_NUMBER", "+447700900000", "sender number or alphanumeric sender id for SMS"),
+    Setting("TWILIO_API_BASE", "http://127.0.0.1:8430", "Twilio API address; empty means api.twilio.com"),
+    Setting("SMTP_HOST", "127.0.0.1", "SMTP server for email"),
+    Setting("SMTP_PORT", "8025", "SMTP port (the local capture server under make run)"),
+    Setting("SMTP_USERNAME", "", "SMTP user, if the server needs one"),
+    Setting("SMTP_PASSWORD", "", "SMTP password, if the server needs one"),
+    Setting("SMTP_STARTTLS", "false", "true to upgrade the SMTP connection with STARTTLS"),
+    Setting("MAIL_FROM", "Borsetshire Income Recovery <no-reply@borsetshire.example>", "From: address on email"),
+)
+
+_ENVS = {"development", "test", "production"}
+
+
+def _resolve_sqlite_path(url: str) -> str:
+    """Make a relative sqlite path absolute against the project root.
+
+    Relative paths would otherwise depend on the working directory of whichever
+    process (web, worker, CLI) opened the database.
+    """
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        relative = url[len(prefix):]
+        return prefix + str(PROJECT_ROOT / relative)
+    return url
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the driver we ship (psycopg 3)."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    scheme = url.split(":", 1)[0] if ":" in url else ""
+    if scheme not in {"sqlite", "postgresql+psycopg"}:
+        raise ConfigError(
+            f"DATABASE_URL must start with sqlite:/// or postgresql://, got {redact_url(url)!r}"
+        )
+    if scheme == "postgresql+psycopg":
+        parts = urlsplit(url)
+        if not parts.hostname and "host=" not in (parts.query or ""):
+            raise ConfigError("DATABASE_URL has no host: expected postgresql://user:password@host:port/dbname")
+        if not parts.path.strip("/"):
+            raise ConfigError("DATABASE_URL has no database name: expected postgresql://user@host/dbname")
+    return _resolve_sqlite_path(url)
+
+
+def validate_redis_url(url: str) -> str:
+    from redis.connection import parse_url
+
+    url = url.strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {redact_url(url)!r}")
+    try:
+        parsed = parse_url(url)
+        if "port" in parsed:
+            int(parsed["port"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"REDIS_URL is malformed ({exc}): {redact_url(url)!r}") from None
+    if url.startswith(("redis://", "rediss://")) and not urlsplit(url).hostname:
+        raise ConfigError(f"REDIS_URL has no host: {redact_url(url)!r}")
+    return url
+
+
+def redact_url(url: str) -> str:
+    """Hide the password in a URL so it can go in an error message or log."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def load_config(environ: dict[str, str] | None = None, **overrides: object) -> dict[str, object]:
+    """Build the Flask config mapping from the environment (or the given dict).
+
+    `overrides` win over the environment; tests use them.
+    """
+    env = dict(os.environ if environ is None else environ)
+    raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+    for key, value in overrides.items():
+        if key in raw:
+            raw[key] = value  # type: ignore[assignment]
+
+    app_env = str(raw["APP_ENV"]).strip().lower()
+    if app_env not in _ENVS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(sorted(_ENVS))}, got {app_env!r}")
+    secret = str(raw["SECRET_KEY"])
+    if app_env == "production":
+        if secret == DEFAULT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY is the development default: set a long random SECRET_KEY in production")
+        if len(secret) < 32:
+            raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters")
+
+    config: dict[str, object] = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(str(raw["DATABASE_URL"])),
+        "REDIS_URL": validate_redis_url(str(raw["REDIS_URL"])),
+        "COUNCIL_NAME": raw["COUNCIL_NAME"],
+        "COUNCIL_PHONE": raw["COUNCIL_PHONE"],
+        "COUNCIL_EMAIL": raw["COUNCIL_EMAIL"],
+        "PUBLIC_BASE_URL": str(raw["PUBLIC_BASE_URL"]).rstrip("/"),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", str(raw["SESSION_IDLE_MINUTES"]), 1),
+        "STRIPE_SECRET_KEY": raw["STRIPE_SECRET_KEY"],
+        "STRIPE_API_BASE": raw["STRIPE_API_BASE"],
+        "STRIPE_WEBHOOK_SECRET": raw["STRIPE_WEBHOOK_SECRET"],
+        "TWILIO_ACCOUNT_SID": raw["TWILIO_ACCOUNT_SID"],
+        "TWILIO_AUTH_TOKEN": raw["TWILIO_AUTH_TOKEN"],
+        "TWILIO_FROM_NUMBER": raw["TWILIO_FROM_NUMBER"],
+        "TWILIO_API_BASE": raw["TWILIO_API_BASE"],
+        "SMTP_HOST": raw["SMTP_HOST"],
+        "SMTP_PORT": _int("SMTP_PORT", str(raw["SMTP_PORT"]), 1),
+        "SMTP_USERNAME": raw["SMTP_USERNAME"],
+        "SMTP_PASSWORD": raw["SMTP_PASSWORD"],
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", str(raw["SMTP_STARTTLS"])),
+        "MAIL_FROM": raw["MAIL_FROM"],
+        # Sessions: never readable by scripts, not sent cross-site; Secure
+        # whenever we are not on the plain-HTTP local demo.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(str(raw["DATABASE_URL"])),
+        "TESTING": app_env == "test",
+    }
+    # Anything else the caller passed (e.g. WTF_CSRF_ENABLED in a unit test).
+    for key, value in overrides.items():
+        if key not in raw:
+            config[key] = value
+    return config
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith(("postgres://", "postgresql")):
+        # Fail fast with a clear message instead of hanging on an unreachable host.
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {"connect_args": {"timeout": 15}}

@@ -1,0 +1,1 @@
+"""Pure rules: no Flask, no SQLAlchemy. Tested without a database."""

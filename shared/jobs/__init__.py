@@ -1,0 +1,1 @@
+"""RQ jobs: queue names, job functions, the outbox dispatcher and schedules."""

@@ -1,0 +1,77 @@
+"""Every model, by aggregate. Importing this registers all tables on db.metadata."""
+
+from shared.models.accounts import (
+    Address,
+    BreathingSpaceType,
+    Channel,
+    DebtorAccount,
+    DebtorKind,
+    PortalRelationship,
+    PortalUser,
+    PortalUserAccount,
+    ServiceDepartment,
+    postcode_key,
+)
+from shared.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
+from shared.models.audit import ActorType, AuditLog
+from shared.models.contact import ContactEvent, ContactKind
+from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
+from shared.models.invoices import Invoice, InvoiceLine, RecoveryStage
+from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
+from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
+from shared.models.plans import (
+    Arrangement,
+    ArrangementDebt,
+    ArrangementStatus,
+    Frequency,
+    Instalment,
+    PaymentRoute,
+)
+from shared.models.staff import StaffRole, StaffUser
+
+# Tables whose rows are never updated or deleted (triggers enforce it).
+APPEND_ONLY_TABLES = ("ledger_entries", "allocations", "audit_log")
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "CREDIT_KINDS",
+    "ActorType",
+    "Address",
+    "Allocation",
+    "ApprovalKind",
+    "ApprovalRequest",
+    "ApprovalStatus",
+    "Arrangement",
+    "ArrangementDebt",
+    "ArrangementStatus",
+    "AuditLog",
+    "BreathingSpaceType",
+    "Channel",
+    "Collection",
+    "CollectionStatus",
+    "ContactEvent",
+    "ContactKind",
+    "DebtorAccount",
+    "DebtorKind",
+    "EntryKind",
+    "Frequency",
+    "Instalment",
+    "Invoice",
+    "InvoiceLine",
+    "LedgerEntry",
+    "Mandate",
+    "MandateStatus",
+    "OutboxChannel",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PaymentMethod",
+    "PaymentRoute",
+    "PortalRelationship",
+    "PortalUser",
+    "PortalUserAccount",
+    "RecoveryStage",
+    "ServiceDepartment",
+    "StaffRole",
+    "StaffUser",
+    "postcode_key",
+]

@@ -1,0 +1,62 @@
+"""The outbox: every message (and every other call to the outside world) starts here.
+
+A service writes the row in the same transaction as the change that caused
+it; after commit the row id is enqueued on RQ; a sweeper re-enqueues rows
+left pending. So an outage delays a message but never loses it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.extensions import db
+from shared.models.base import created_at_column, enum_type
+
+
+class OutboxChannel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    LETTER = "letter"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # written, not yet claimed by a worker
+    SENDING = "sending"  # claimed by a worker (pending -> sending is the claim)
+    SENT = "sent"  # accepted by the provider
+    DELIVERED = "delivered"  # provider confirmed delivery
+    FAILED = "failed"  # permanent failure, shown to officers
+    CANCELLED = "cancelled"  # withdrawn before sending (e.g. Breathing Space began)
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("debtor_accounts.id"), index=True)
+    channel: Mapped[OutboxChannel] = mapped_column(enum_type(OutboxChannel, "outbox_channel"))
+    template: Mapped[str] = mapped_column(sa.String(80))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str | None] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[dict | None] = mapped_column(sa.JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The provider's id (Twilio SID, SMTP message id) for matching callbacks.
+    provider_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Set by callers that must not send the same message twice (e.g. one
+    # receipt per payment); a second insert with the same key is refused.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+
+    __table_args__ = (
+        # The sweeper looks for rows left pending.
+        sa.Index("ix_outbox_messages_status_created", "status", "created_at"),
+    )

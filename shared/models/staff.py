@@ -1,0 +1,44 @@
+"""Council staff who use the back office, with roles and delegated limits."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.extensions import db
+from shared.models.base import created_at_column, enum_type
+
+
+class StaffRole(enum.StrEnum):
+    OFFICER = "officer"  # works cases, requests refunds and write-offs
+    TEAM_LEADER = "team_leader"  # approves within delegated limits
+    ADMIN = "admin"  # manages staff, roles, limits and policy
+    AUDITOR = "auditor"  # reads everything, changes nothing
+
+
+class StaffUser(db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole, "staff_role"))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Set when the person enrols their authenticator app at first sign-in.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    # The most this person may refund or write off without someone else's approval.
+    refund_limit_pence: Mapped[int] = mapped_column(default=0)
+    write_off_limit_pence: Mapped[int] = mapped_column(default=0)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("refund_limit_pence >= 0", name="refund_limit_not_negative"),
+        sa.CheckConstraint("write_off_limit_pence >= 0", name="write_off_limit_not_negative"),
+    )
