@@ -1,0 +1,1 @@
+"""Set-based SQL reports over the whole book."""

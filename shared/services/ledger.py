@@ -1,0 +1,516 @@
+"""Ledger use cases: raise an invoice, record a payment, allocate, credit, write off,
+refund, reverse and transfer credit.
+
+Every function here is one transaction. It locks the debtor account row first
+(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers anyway), so two
+requests for the same account cannot both spend the same credit. Each change
+writes its ledger rows, a timeline entry and an audit row, then commits once.
+Bad requests raise a ServiceError subclass before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from shared.domain.allocation import AllocationError, allocate_oldest_first, check_explicit
+from shared.domain.vat import VatRate, vat_on
+from shared.extensions import db
+from shared.models import (
+    Allocation,
+    DebtorAccount,
+    EntryKind,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    PaymentMethod,
+    ServiceDepartment,
+)
+from shared.models.base import utcnow
+from shared.money import format_gbp
+from shared.services import balances
+from shared.services.actors import Actor
+from shared.services.errors import Conflict, InvalidRequest, NotFound
+from shared.services.history import record_audit, record_timeline
+from shared.services.unit_of_work import use_case
+
+Requested = Sequence[tuple[int, int]]  # (invoice id, pence) chosen by the payer or officer
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    quantity: int
+    unit_price_pence: int
+    vat_rate: VatRate = VatRate.OUTSIDE_SCOPE
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    entry: LedgerEntry
+    created: bool  # False when the external reference had already been recorded
+
+
+def _lock_account(account_id: int) -> DebtorAccount:
+    account = db.session.execute(
+        sa.select(DebtorAccount).where(DebtorAccount.id == account_id).with_for_update()
+    ).scalar_one_or_none()
+    if account is None:
+        raise NotFound(f"No debtor account {account_id}")
+    return account
+
+
+def _positive_pence(amount_pence: int, what: str = "Amount") -> None:
+    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
+        raise InvalidRequest(f"{what} must be whole pence")
+    if amount_pence <= 0:
+        raise InvalidRequest(f"{what} must be more than £0")
+
+
+def _apply_allocations(credit: LedgerEntry, plan: Requested, actor: Actor) -> list[Allocation]:
+    rows = [
+        Allocation(
+            credit_entry_id=credit.id,
+            invoice_id=invoice_id,
+            amount_pence=amount,
+            created_by_staff_id=actor.staff_id,
+        )
+        for invoice_id, amount in plan
+    ]
+    db.session.add_all(rows)
+    return rows
+
+
+def _plan(available: int, account_id: int, requested: Requested | None) -> list[tuple[int, int]]:
+    items = balances.open_items(account_id)
+    try:
+        if requested is None:
+            return allocate_oldest_first(available, items)
+        return check_explicit(available, items, requested)
+    except AllocationError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
+@use_case
+def raise_invoice(
+    *,
+    account_id: int,
+    department_id: int,
+    number: str,
+    issue_date: date,
+    due_date: date,
+    description: str,
+    lines: Sequence[LineInput],
+    actor: Actor,
+) -> Invoice:
+    """Raise an invoice with its lines and VAT, and debit the account with its total."""
+    if not lines:
+        raise InvalidRequest("An invoice needs at least one line")
+    if due_date < issue_date:
+        raise InvalidRequest("The due date cannot be before the issue date")
+    for line in lines:
+        if not isinstance(line.quantity, int) or line.quantity <= 0:
+            raise InvalidRequest("Each line's quantity must be a whole number above 0")
+        if not isinstance(line.unit_price_pence, int) or line.unit_price_pence < 0:
+            raise InvalidRequest("Each line's unit price must be whole pence, not negative")
+    account = _lock_account(account_id)
+    if db.session.get(ServiceDepartment, department_id) is None:
+        raise NotFound(f"No service department {department_id}")
+    if db.session.scalar(sa.select(Invoice.id).where(Invoice.number == number)) is not None:
+        raise Conflict(f"Invoice number {number} is already in use")
+
+    invoice_lines = []
+    for n, line in enumerate(lines, start=1):
+        net = line.quantity * line.unit_price_pence
+        invoice_lines.append(
+            InvoiceLine(
+                line_no=n,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_pence=line.unit_price_pence,
+                net_pence=net,
+                vat_rate=line.vat_rate,
+                vat_pence=vat_on(net, line.vat_rate),
+            )
+        )
+    net_total = sum(line.net_pence for line in invoice_lines)
+    vat_total = sum(line.vat_pence for line in invoice_lines)
+    if net_total + vat_total <= 0:
+        raise InvalidRequest("An invoice must be for more than £0")
+
+    invoice = Invoice(
+        number=number,
+        account_id=account.id,
+        department_id=department_id,
+        issue_date=issue_date,
+        due_date=due_date,
+        description=description,
+        net_pence=net_total,
+        vat_pence=vat_total,
+        total_pence=net_total + vat_total,
+        raised_by_staff_id=actor.staff_id,
+        lines=invoice_lines,
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.INVOICE,
+        amount_pence=invoice.total_pence,
+        invoice_id=invoice.id,
+        effective_date=issue_date,
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    record_timeline(account.id, actor, f"Invoice {number} raised for {format_gbp(invoice.total_pence)}")
+    record_audit(actor, "invoice.raised", "invoice", invoice.id, account_id=account.id,
+                 after={"number": number, "total_pence": invoice.total_pence})
+    db.session.commit()
+    return invoice
+
+
+@use_case
+def record_payment(
+    *,
+    account_id: int,
+    amount_pence: int,
+    method: PaymentMethod,
+    actor: Actor,
+    external_reference: str | None = None,
+    effective_date: date | None = None,
+    allocations: Requested | None = None,
+    note: str | None = None,
+) -> PaymentResult:
+    """Record money received and apply it: as the payer chose, or oldest due first.
+
+    The same external reference twice is one payment: the second call returns
+    the first payment (created=False) and changes nothing. Anything not applied
+    to an invoice stays on the account as unallocated credit.
+    """
+    _positive_pence(amount_pence)
+    method = PaymentMethod(method)
+    if external_reference is not None:
+        external_reference = external_reference.strip() or None
+    if external_reference:
+        existing = _payment_by_reference(external_reference)
+        if existing is not None:
+            return _same_payment(existing, account_id, amount_pence)
+
+    account = _lock_account(account_id)
+    plan = _plan(amount_pence, account.id, allocations)
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.PAYMENT,
+        amount_pence=-amount_pence,
+        method=method,
+        external_reference=external_reference,
+        reason=note,
+        effective_date=effective_date or utcnow().date(),
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request recorded the same reference between our check and insert.
+        db.session.rollback()
+        existing = _payment_by_reference(external_reference) if external_reference else None
+        if existing is None:
+            raise
+        return _same_payment(existing, account_id, amount_pence)
+    _apply_allocations(entry, plan, actor)
+    allocated = sum(a for _, a in plan)
+    summary = f"Payment of {format_gbp(amount_pence)} received by {method.value.replace('_', ' ')}"
+    if allocated < amount_pence:
+        summary += f" ({format_gbp(amount_pence - allocated)} held as credit)"
+    record_timeline(account.id, actor, summary)
+    record_audit(actor, "payment.recorded", "ledger_entry", entry.id, account_id=account.id,
+                 after={"amount_pence": amount_pence, "method": method.value,
+                        "external_reference": external_reference, "allocations": plan})
+    db.session.commit()
+    return PaymentResult(entry, created=True)
+
+
+def _payment_by_reference(reference: str) -> LedgerEntry | None:
+    return db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.external_reference == reference)
+    )
+
+
+def _same_payment(existing: LedgerEntry, account_id: int, amount_pence: int) -> PaymentResult:
+    if existing.account_id != account_id or existing.amount_pence != -amount_pence:
+        raise Conflict(
+            f"Reference {existing.external_reference} was already used for a different payment"
+        )
+    return PaymentResult(existing, created=False)
+
+
+@use_case
+def allocate(*, credit_entry_id: int, actor: Actor, allocations: Requested | None = None) -> list[Allocation]:
+    """Apply a credit's unallocated value to invoices (an officer's manual allocation)."""
+    credit = db.session.get(LedgerEntry, credit_entry_id)
+    if credit is None:
+        raise NotFound(f"No ledger entry {credit_entry_id}")
+    account = _lock_account(credit.account_id)
+    value = _credit_value(credit)
+    if value.available_pence <= 0:
+        raise InvalidRequest("This credit has nothing left to allocate")
+    plan = _plan(value.available_pence, account.id, allocations)
+    if not plan:
+        raise InvalidRequest("There are no open invoices on this account to allocate to")
+    rows = _apply_allocations(credit, plan, actor)
+    total = sum(a for _, a in plan)
+    record_timeline(account.id, actor, f"{format_gbp(total)} of credit allocated to invoices")
+    record_audit(actor, "credit.allocated", "ledger_entry", credit.id, account_id=account.id,
+                 after={"allocations": plan})
+    db.session.commit()
+    return rows
+
+
+def _credit_value(entry: LedgerEntry) -> balances.CreditValue:
+    values = balances.credit_values(entry_ids=[entry.id])
+    if not values:
+        raise InvalidRequest("That entry is not a credit")
+    return values[0]
+
+
+def _invoice_for_update(invoice_id: int) -> tuple[Invoice, DebtorAccount]:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"No invoice {invoice_id}")
+    return invoice, _lock_account(invoice.account_id)
+
+
+@use_case
+def raise_credit_note(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) -> LedgerEntry:
+    """Reduce an invoice. Any part already paid becomes credit on the account."""
+    _positive_pence(amount_pence)
+    if not (reason or "").strip():
+        raise InvalidRequest("Give a reason for the credit note")
+    invoice, account = _invoice_for_update(invoice_id)
+    # A paid invoice may still be credited (the payer gets credit back), but
+    # never below what was already credited or written off and not reversed,
+    # or a write-off could be turned into refundable money.
+    reversal = sa.orm.aliased(LedgerEntry)
+    already_reduced = int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(-LedgerEntry.amount_pence), 0)).where(
+            LedgerEntry.invoice_id == invoice.id,
+            LedgerEntry.kind.in_([EntryKind.CREDIT_NOTE, EntryKind.WRITE_OFF]),
+            ~sa.exists().where(reversal.reverses_entry_id == LedgerEntry.id),
+        )
+    ))
+    creditable = invoice.total_pence - already_reduced
+    if amount_pence > creditable:
+        raise InvalidRequest(
+            f"Invoice {invoice.number} can be credited by at most {format_gbp(creditable)}"
+        )
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.CREDIT_NOTE,
+        amount_pence=-amount_pence,
+        invoice_id=invoice.id,
+        reason=reason.strip(),
+        effective_date=utcnow().date(),
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    outstanding = balances.invoice_outstanding(invoice.id)
+    applied = min(outstanding, amount_pence)
+    if applied > 0:
+        _apply_allocations(entry, [(invoice.id, applied)], actor)
+    record_timeline(account.id, actor,
+                    f"Credit note of {format_gbp(amount_pence)} against invoice {invoice.number}",
+                    detail=reason.strip())
+    record_audit(actor, "credit_note.raised", "ledger_entry", entry.id, account_id=account.id,
+                 after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()})
+    db.session.commit()
+    return entry
+
+
+@use_case
+def write_off(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) -> LedgerEntry:
+    """Stop pursuing some or all of what an invoice still owes.
+
+    Who may write off how much (delegated limits, second approval) is decided
+    by the approval workflow before this is called.
+    """
+    _positive_pence(amount_pence)
+    if not (reason or "").strip():
+        raise InvalidRequest("Give a reason for the write-off")
+    invoice, account = _invoice_for_update(invoice_id)
+    outstanding = balances.invoice_outstanding(invoice.id)
+    if amount_pence > outstanding:
+        raise InvalidRequest(
+            f"Invoice {invoice.number} has only {format_gbp(outstanding)} outstanding to write off"
+        )
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.WRITE_OFF,
+        amount_pence=-amount_pence,
+        invoice_id=invoice.id,
+        reason=reason.strip(),
+        effective_date=utcnow().date(),
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    _apply_allocations(entry, [(invoice.id, amount_pence)], actor)
+    record_timeline(account.id, actor,
+                    f"{format_gbp(amount_pence)} written off invoice {invoice.number}",
+                    detail=reason.strip())
+    record_audit(actor, "write_off.made", "ledger_entry", entry.id, account_id=account.id,
+                 after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()})
+    db.session.commit()
+    return entry
+
+
+_REFUNDABLE = {EntryKind.PAYMENT, EntryKind.CREDIT_NOTE, EntryKind.ADJUSTMENT}
+
+
+@use_case
+def refund(*, source_entry_id: int, amount_pence: int, reason: str, actor: Actor,
+           external_reference: str | None = None) -> LedgerEntry:
+    """Pay back unallocated credit drawn from one payment or credit note."""
+    _positive_pence(amount_pence)
+    if not (reason or "").strip():
+        raise InvalidRequest("Give a reason for the refund")
+    source = db.session.get(LedgerEntry, source_entry_id)
+    if source is None:
+        raise NotFound(f"No ledger entry {source_entry_id}")
+    if source.kind not in _REFUNDABLE or source.amount_pence >= 0:
+        raise InvalidRequest("Only a payment, credit note or credit adjustment can be refunded")
+    account = _lock_account(source.account_id)
+    available = _credit_value(source).available_pence
+    if amount_pence > available:
+        raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated and refundable")
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.REFUND,
+        amount_pence=amount_pence,
+        source_entry_id=source.id,
+        method=source.method,
+        external_reference=external_reference,
+        reason=reason.strip(),
+        effective_date=utcnow().date(),
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record_timeline(account.id, actor, f"Refund of {format_gbp(amount_pence)}", detail=reason.strip())
+    record_audit(actor, "refund.made", "ledger_entry", entry.id, account_id=account.id,
+                 after={"source_entry_id": source.id, "amount_pence": amount_pence})
+    db.session.commit()
+    return entry
+
+
+_REVERSIBLE = {EntryKind.PAYMENT, EntryKind.CREDIT_NOTE, EntryKind.WRITE_OFF, EntryKind.ADJUSTMENT}
+
+
+@use_case
+def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
+    """Undo a credit (returned direct debit, chargeback, credit given in error).
+
+    Its allocations are taken back, so the invoices it paid owe again. The part
+    already refunded or transferred out cannot be taken back twice, so the
+    reversal is for what remains. Reversing the same entry again returns the
+    first reversal and changes nothing.
+    """
+    if not (reason or "").strip():
+        raise InvalidRequest("Give a reason for the reversal")
+    original = db.session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise NotFound(f"No ledger entry {entry_id}")
+    if original.kind not in _REVERSIBLE or original.amount_pence >= 0:
+        raise InvalidRequest("Only a payment, credit note, write-off or credit adjustment can be reversed")
+    account = _lock_account(original.account_id)
+    existing = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == original.id))
+    if existing is not None:
+        return existing
+    value = _credit_value(original)
+    amount = value.value_pence - value.drawn_pence
+    if amount <= 0:
+        raise InvalidRequest("That credit has been fully refunded or transferred; there is nothing to reverse")
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=EntryKind.REVERSAL,
+        amount_pence=amount,
+        reverses_entry_id=original.id,
+        invoice_id=original.invoice_id,
+        reason=reason.strip(),
+        effective_date=utcnow().date(),
+        created_by_staff_id=actor.staff_id,
+    )
+    db.session.add(entry)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # a concurrent reversal won: same outcome
+        return db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == entry_id))
+    per_invoice = db.session.execute(
+        sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount_pence))
+        .where(Allocation.credit_entry_id == original.id)
+        .group_by(Allocation.invoice_id)
+    ).all()
+    db.session.add_all(
+        Allocation(
+            credit_entry_id=original.id,
+            invoice_id=invoice_id,
+            amount_pence=-int(total),
+            reversal_entry_id=entry.id,
+            created_by_staff_id=actor.staff_id,
+        )
+        for invoice_id, total in per_invoice
+        if total
+    )
+    record_timeline(account.id, actor,
+                    f"{original.kind.value.replace('_', ' ').capitalize()} of "
+                    f"{format_gbp(-original.amount_pence)} reversed", detail=reason.strip())
+    record_audit(actor, "entry.reversed", "ledger_entry", original.id, account_id=account.id,
+                 after={"reversal_entry_id": entry.id, "amount_pence": amount, "reason": reason.strip()})
+    db.session.commit()
+    return entry
+
+
+@use_case
+def transfer_credit(*, source_entry_id: int, to_account_id: int, amount_pence: int, reason: str,
+                    actor: Actor) -> tuple[LedgerEntry, LedgerEntry]:
+    """Move unallocated credit to another account (e.g. a payment made against the wrong one)."""
+    _positive_pence(amount_pence)
+    if not (reason or "").strip():
+        raise InvalidRequest("Give a reason for the transfer")
+    source = db.session.get(LedgerEntry, source_entry_id)
+    if source is None:
+        raise NotFound(f"No ledger entry {source_entry_id}")
+    if source.kind not in _REFUNDABLE or source.amount_pence >= 0:
+        raise InvalidRequest("Only a payment, credit note or credit adjustment can be transferred")
+    if source.account_id == to_account_id:
+        raise InvalidRequest("Credit can only be transferred to a different account")
+    # Lock both accounts in id order so two opposite transfers cannot deadlock.
+    first, second = sorted([source.account_id, to_account_id])
+    locked = {first: _lock_account(first), second: _lock_account(second)}
+    from_account, to_account = locked[source.account_id], locked[to_account_id]
+    available = _credit_value(source).available_pence
+    if amount_pence > available:
+        raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated")
+    today = utcnow().date()
+    out_entry = LedgerEntry(account_id=from_account.id, kind=EntryKind.ADJUSTMENT, amount_pence=amount_pence,
+                            source_entry_id=source.id, reason=reason.strip(), effective_date=today,
+                            created_by_staff_id=actor.staff_id)
+    in_entry = LedgerEntry(account_id=to_account.id, kind=EntryKind.ADJUSTMENT, amount_pence=-amount_pence,
+                           reason=reason.strip(), effective_date=today, created_by_staff_id=actor.staff_id)
+    db.session.add_all([out_entry, in_entry])
+    db.session.flush()
+    for account, text in ((from_account, f"to account {to_account.reference}"),
+                          (to_account, f"from account {from_account.reference}")):
+        record_timeline(account.id, actor, f"Credit of {format_gbp(amount_pence)} transferred {text}",
+                        detail=reason.strip())
+    record_audit(actor, "credit.transferred", "ledger_entry", source.id, account_id=from_account.id,
+                 after={"to_account_id": to_account.id, "amount_pence": amount_pence,
+                        "out_entry_id": out_entry.id, "in_entry_id": in_entry.id})
+    db.session.commit()
+    return out_entry, in_entry
