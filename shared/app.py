@@ -28,9 +28,10 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
 
-    from shared import models  # noqa: F401  (registers every table on db.metadata)
-
-    from shared import web
+    from shared import (
+        models,  # noqa: F401  (registers every table on db.metadata)
+        web,
+    )
 
     web.init_app(app)
 

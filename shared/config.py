@@ -34,28 +34,74 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("APP_ENV", "development", "development, test or production; production refuses unsafe defaults"),
-    Setting("SECRET_KEY", DEFAULT_SECRET_KEY, "signs sessions and CSRF tokens; must be set in production"),
-    Setting("DATABASE_URL", "sqlite:///instance/recovery.db", "SQLAlchemy URL; postgresql://... in production"),
-    Setting("REDIS_URL", "redis://127.0.0.1:6390/0", "Redis for RQ queues (the embedded one under make run)"),
-    Setting("COUNCIL_NAME", "Borsetshire County Council", "shown in page headers, letters and PDFs"),
-    Setting("COUNCIL_PHONE", "0300 123 4567", "the recovery team's phone number shown to the public"),
-    Setting("COUNCIL_EMAIL", "income.recovery@borsetshire.example", "the recovery team's email address"),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "the portal's public address, used in links sent out"),
+    Setting(
+        "APP_ENV",
+        "development",
+        "development, test or production; production refuses unsafe defaults",
+    ),
+    Setting(
+        "SECRET_KEY",
+        DEFAULT_SECRET_KEY,
+        "signs sessions and CSRF tokens; must be set in production",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///instance/recovery.db",
+        "SQLAlchemy URL; postgresql://... in production",
+    ),
+    Setting(
+        "REDIS_URL",
+        "redis://127.0.0.1:6390/0",
+        "Redis for RQ queues (the embedded one under make run)",
+    ),
+    Setting(
+        "COUNCIL_NAME", "Borsetshire County Council", "shown in page headers, letters and PDFs"
+    ),
+    Setting(
+        "COUNCIL_PHONE", "0300 123 4567", "the recovery team's phone number shown to the public"
+    ),
+    Setting(
+        "COUNCIL_EMAIL", "income.recovery@borsetshire.example", "the recovery team's email address"
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "http://127.0.0.1:5000",
+        "the portal's public address, used in links sent out",
+    ),
     Setting("SESSION_IDLE_MINUTES", "30", "idle minutes before a signed-in session ends"),
-    Setting("STRIPE_SECRET_KEY", "sk_test_local", "Stripe secret key; the default talks to the local stand-in"),
-    Setting("STRIPE_API_BASE", "http://127.0.0.1:8420", "Stripe API address; empty means api.stripe.com"),
-    Setting("STRIPE_WEBHOOK_SECRET", "whsec_local_development", "secret that signs Stripe webhooks"),
+    Setting(
+        "STRIPE_SECRET_KEY",
+        "sk_test_local",
+        "Stripe secret key; the default talks to the local stand-in",
+    ),
+    Setting(
+        "STRIPE_API_BASE", "http://127.0.0.1:8420", "Stripe API address; empty means api.stripe.com"
+    ),
+    Setting(
+        "STRIPE_WEBHOOK_SECRET", "whsec_local_development", "secret that signs Stripe webhooks"
+    ),
     Setting("TWILIO_ACCOUNT_SID", "AClocal00000000000000000000000000", "Twilio account SID"),
-    Setting("TWILIO_AUTH_TOKEN", "local-twilio-token", "Twilio auth token; also verifies status callbacks"),
-    Setting("TWILIO_FROM_NUMBER", "+447700900000", "sender number or alphanumeric sender id for SMS"),
-    Setting("TWILIO_API_BASE", "http://127.0.0.1:8430", "Twilio API address; empty means api.twilio.com"),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        "local-twilio-token",
+        "Twilio auth token; also verifies status callbacks",
+    ),
+    Setting(
+        "TWILIO_FROM_NUMBER", "+447700900000", "sender number or alphanumeric sender id for SMS"
+    ),
+    Setting(
+        "TWILIO_API_BASE", "http://127.0.0.1:8430", "Twilio API address; empty means api.twilio.com"
+    ),
     Setting("SMTP_HOST", "127.0.0.1", "SMTP server for email"),
     Setting("SMTP_PORT", "8025", "SMTP port (the local capture server under make run)"),
     Setting("SMTP_USERNAME", "", "SMTP user, if the server needs one"),
     Setting("SMTP_PASSWORD", "", "SMTP password, if the server needs one"),
     Setting("SMTP_STARTTLS", "false", "true to upgrade the SMTP connection with STARTTLS"),
-    Setting("MAIL_FROM", "Borsetshire Income Recovery <no-reply@borsetshire.example>", "From: address on email"),
+    Setting(
+        "MAIL_FROM",
+        "Borsetshire Income Recovery <no-reply@borsetshire.example>",
+        "From: address on email",
+    ),
 )
 
 _ENVS = {"development", "test", "production"}
@@ -69,7 +115,7 @@ def _resolve_sqlite_path(url: str) -> str:
     """
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        relative = url[len(prefix):]
+        relative = url[len(prefix) :]
         return prefix + str(PROJECT_ROOT / relative)
     return url
 
@@ -78,9 +124,9 @@ def normalise_database_url(url: str) -> str:
     """Accept the usual spellings and pick the driver we ship (psycopg 3)."""
     url = url.strip()
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     scheme = url.split(":", 1)[0] if ":" in url else ""
     if scheme not in {"sqlite", "postgresql+psycopg"}:
         raise ConfigError(
@@ -89,9 +135,13 @@ def normalise_database_url(url: str) -> str:
     if scheme == "postgresql+psycopg":
         parts = urlsplit(url)
         if not parts.hostname and "host=" not in (parts.query or ""):
-            raise ConfigError("DATABASE_URL has no host: expected postgresql://user:password@host:port/dbname")
+            raise ConfigError(
+                "DATABASE_URL has no host: expected postgresql://user:password@host:port/dbname"
+            )
         if not parts.path.strip("/"):
-            raise ConfigError("DATABASE_URL has no database name: expected postgresql://user@host/dbname")
+            raise ConfigError(
+                "DATABASE_URL has no database name: expected postgresql://user@host/dbname"
+            )
     return _resolve_sqlite_path(url)
 
 
@@ -100,7 +150,9 @@ def validate_redis_url(url: str) -> str:
 
     url = url.strip()
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {redact_url(url)!r}")
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, got {redact_url(url)!r}"
+        )
     try:
         parsed = parse_url(url)
         if "port" in parsed:
@@ -160,9 +212,13 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
     secret = str(raw["SECRET_KEY"])
     if app_env == "production":
         if secret == DEFAULT_SECRET_KEY:
-            raise ConfigError("SECRET_KEY is the development default: set a long random SECRET_KEY in production")
+            raise ConfigError(
+                "SECRET_KEY is the development default: set a long random SECRET_KEY in production"
+            )
         if len(secret) < 32:
-            raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters")
+            raise ConfigError(
+                "SECRET_KEY is too short for production: use at least 32 random characters"
+            )
 
     config: dict[str, object] = {
         "APP_ENV": app_env,

@@ -121,5 +121,7 @@ def redis_url() -> str:
     try:
         redis_connection(TEST_REDIS_URL).ping()
     except Exception as exc:  # pragma: no cover - environment problem
-        pytest.fail(f"Redis is not reachable at {TEST_REDIS_URL} ({exc}); run the suite with `make test`")
+        pytest.fail(
+            f"Redis is not reachable at {TEST_REDIS_URL} ({exc}); run the suite with `make test`"
+        )
     return TEST_REDIS_URL

@@ -47,15 +47,22 @@ def make_account(*, surname: str = "Smith", postcode: str = "AB1 2CD", **kw) -> 
         **kw,
     )
     account.addresses.append(
-        Address(line1=f"{n} High Street", town="Ambridge", postcode=postcode,
-                postcode_key=postcode_key(postcode), is_primary=True)
+        Address(
+            line1=f"{n} High Street",
+            town="Ambridge",
+            postcode=postcode,
+            postcode_key=postcode_key(postcode),
+            is_primary=True,
+        )
     )
     db.session.add(account)
     db.session.commit()
     return account
 
 
-def make_staff(role: StaffRole = StaffRole.OFFICER, *, password: str = "correct horse battery", **kw) -> StaffUser:
+def make_staff(
+    role: StaffRole = StaffRole.OFFICER, *, password: str = "correct horse battery", **kw
+) -> StaffUser:
     n = next(_seq)
     user = StaffUser(
         email=kw.pop("email", f"staff{n}@council.example"),

@@ -81,6 +81,8 @@ class InvoiceLine(db.Model):
         sa.UniqueConstraint("invoice_id", "line_no"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price_pence >= 0", name="unit_price_not_negative"),
-        sa.CheckConstraint("net_pence = quantity * unit_price_pence", name="net_is_quantity_times_price"),
+        sa.CheckConstraint(
+            "net_pence = quantity * unit_price_pence", name="net_is_quantity_times_price"
+        ),
         sa.CheckConstraint("vat_pence >= 0", name="vat_not_negative"),
     )

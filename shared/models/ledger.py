@@ -83,9 +83,7 @@ class LedgerEntry(db.Model):
             "kind NOT IN ('invoice', 'credit_note', 'write_off') OR invoice_id IS NOT NULL",
             name="invoice_entries_name_invoice",
         ),
-        sa.CheckConstraint(
-            "kind <> 'payment' OR method IS NOT NULL", name="payment_has_method"
-        ),
+        sa.CheckConstraint("kind <> 'payment' OR method IS NOT NULL", name="payment_has_method"),
         sa.CheckConstraint(
             "kind <> 'reversal' OR reverses_entry_id IS NOT NULL", name="reversal_names_entry"
         ),

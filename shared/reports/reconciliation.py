@@ -68,31 +68,40 @@ def ledger_discrepancies(account_ids: Iterable[int] | None = None) -> list[str]:
     invoices = f"({_INVOICE_SQL.format(scope=_scope('i.account_id', account_ids))})"
     credits = f"({_CREDIT_SQL.format(scope=_scope('e.account_id', account_ids))})"
 
-    for row in run(f"SELECT number, total_pence, allocated FROM {invoices} inv "
-                   f"WHERE allocated < 0 OR allocated > total_pence LIMIT {_LIMIT}"):
+    for row in run(
+        f"SELECT number, total_pence, allocated FROM {invoices} inv "
+        f"WHERE allocated < 0 OR allocated > total_pence LIMIT {_LIMIT}"
+    ):
         problems.append(
             f"invoice {row.number}: allocations {row.allocated}p outside 0..{row.total_pence}p"
         )
 
-    for row in run(f"SELECT id, value, allocated, drawn, reversed FROM {credits} c "
-                   f"WHERE allocated < 0 OR allocated + drawn + reversed > value LIMIT {_LIMIT}"):
+    for row in run(
+        f"SELECT id, value, allocated, drawn, reversed FROM {credits} c "
+        f"WHERE allocated < 0 OR allocated + drawn + reversed > value LIMIT {_LIMIT}"
+    ):
         problems.append(
             f"credit entry {row.id}: value {row.value}p but allocated {row.allocated}p, "
             f"drawn {row.drawn}p, reversed {row.reversed}p"
         )
 
-    for row in run(f"SELECT id FROM {credits} c WHERE reversed > 0 AND allocated <> 0 LIMIT {_LIMIT}"):
+    for row in run(
+        f"SELECT id FROM {credits} c WHERE reversed > 0 AND allocated <> 0 LIMIT {_LIMIT}"
+    ):
         problems.append(f"credit entry {row.id}: reversed but still allocated")
 
     for row in run(
         f"""SELECT c.id FROM {credits} c JOIN allocations al ON al.credit_entry_id = c.id
             GROUP BY c.id, al.invoice_id HAVING SUM(al.amount_pence) < 0 LIMIT {_LIMIT}"""
     ):
-        problems.append(f"credit entry {row.id}: more taken back from an invoice than was allocated")
+        problems.append(
+            f"credit entry {row.id}: more taken back from an invoice than was allocated"
+        )
 
     scope_i = _scope("i.account_id", account_ids)
     for row in run(
-        f"""SELECT i.number, i.total_pence, COUNT(e.id) AS n, COALESCE(SUM(e.amount_pence), 0) AS amount
+        f"""SELECT i.number, i.total_pence, COUNT(e.id) AS n,
+                   COALESCE(SUM(e.amount_pence), 0) AS amount
             FROM invoices i LEFT JOIN ledger_entries e
               ON e.invoice_id = i.id AND e.kind = 'invoice'
             WHERE {scope_i}
@@ -101,7 +110,8 @@ def ledger_discrepancies(account_ids: Iterable[int] | None = None) -> list[str]:
             LIMIT {_LIMIT}"""
     ):
         problems.append(
-            f"invoice {row.number}: {row.n} invoice entries for {row.amount}p, total {row.total_pence}p"
+            f"invoice {row.number}: {row.n} invoice entries for {row.amount}p, "
+            f"total {row.total_pence}p"
         )
 
     # The balance identity, per account: sum(entries) = sum(outstanding) - unallocated credit.
@@ -130,7 +140,7 @@ def ledger_discrepancies(account_ids: Iterable[int] | None = None) -> list[str]:
     # Refunds and transfers out must draw on a credit entry of the same account.
     for row in run(
         f"""SELECT e.id FROM ledger_entries e JOIN ledger_entries s ON s.id = e.source_entry_id
-            WHERE s.account_id <> e.account_id AND {_scope('e.account_id', account_ids)}
+            WHERE s.account_id <> e.account_id AND {_scope("e.account_id", account_ids)}
             LIMIT {_LIMIT}"""
     ):
         problems.append(f"entry {row.id}: draws on credit from another account")
@@ -139,7 +149,7 @@ def ledger_discrepancies(account_ids: Iterable[int] | None = None) -> list[str]:
         f"""SELECT al.id FROM allocations al
             JOIN ledger_entries e ON e.id = al.credit_entry_id
             JOIN invoices i ON i.id = al.invoice_id
-            WHERE e.account_id <> i.account_id AND {_scope('e.account_id', account_ids)}
+            WHERE e.account_id <> i.account_id AND {_scope("e.account_id", account_ids)}
             LIMIT {_LIMIT}"""
     ):
         problems.append(f"allocation {row.id}: applies one account's credit to another's invoice")

@@ -83,7 +83,9 @@ def _is_credit():
     )
 
 
-def credit_values(account_id: int | None = None, entry_ids: list[int] | None = None) -> list[CreditValue]:
+def credit_values(
+    account_id: int | None = None, entry_ids: list[int] | None = None
+) -> list[CreditValue]:
     """Each credit entry with what has been allocated, drawn and reversed from it."""
     alloc = (
         sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0))

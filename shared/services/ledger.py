@@ -166,9 +166,17 @@ def raise_invoice(
         created_by_staff_id=actor.staff_id,
     )
     db.session.add(entry)
-    record_timeline(account.id, actor, f"Invoice {number} raised for {format_gbp(invoice.total_pence)}")
-    record_audit(actor, "invoice.raised", "invoice", invoice.id, account_id=account.id,
-                 after={"number": number, "total_pence": invoice.total_pence})
+    record_timeline(
+        account.id, actor, f"Invoice {number} raised for {format_gbp(invoice.total_pence)}"
+    )
+    record_audit(
+        actor,
+        "invoice.raised",
+        "invoice",
+        invoice.id,
+        account_id=account.id,
+        after={"number": number, "total_pence": invoice.total_pence},
+    )
     db.session.commit()
     return invoice
 
@@ -228,9 +236,19 @@ def record_payment(
     if allocated < amount_pence:
         summary += f" ({format_gbp(amount_pence - allocated)} held as credit)"
     record_timeline(account.id, actor, summary)
-    record_audit(actor, "payment.recorded", "ledger_entry", entry.id, account_id=account.id,
-                 after={"amount_pence": amount_pence, "method": method.value,
-                        "external_reference": external_reference, "allocations": plan})
+    record_audit(
+        actor,
+        "payment.recorded",
+        "ledger_entry",
+        entry.id,
+        account_id=account.id,
+        after={
+            "amount_pence": amount_pence,
+            "method": method.value,
+            "external_reference": external_reference,
+            "allocations": plan,
+        },
+    )
     db.session.commit()
     return PaymentResult(entry, created=True)
 
@@ -250,7 +268,9 @@ def _same_payment(existing: LedgerEntry, account_id: int, amount_pence: int) -> 
 
 
 @use_case
-def allocate(*, credit_entry_id: int, actor: Actor, allocations: Requested | None = None) -> list[Allocation]:
+def allocate(
+    *, credit_entry_id: int, actor: Actor, allocations: Requested | None = None
+) -> list[Allocation]:
     """Apply a credit's unallocated value to invoices (an officer's manual allocation)."""
     credit = db.session.get(LedgerEntry, credit_entry_id)
     if credit is None:
@@ -265,8 +285,14 @@ def allocate(*, credit_entry_id: int, actor: Actor, allocations: Requested | Non
     rows = _apply_allocations(credit, plan, actor)
     total = sum(a for _, a in plan)
     record_timeline(account.id, actor, f"{format_gbp(total)} of credit allocated to invoices")
-    record_audit(actor, "credit.allocated", "ledger_entry", credit.id, account_id=account.id,
-                 after={"allocations": plan})
+    record_audit(
+        actor,
+        "credit.allocated",
+        "ledger_entry",
+        credit.id,
+        account_id=account.id,
+        after={"allocations": plan},
+    )
     db.session.commit()
     return rows
 
@@ -286,7 +312,9 @@ def _invoice_for_update(invoice_id: int) -> tuple[Invoice, DebtorAccount]:
 
 
 @use_case
-def raise_credit_note(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) -> LedgerEntry:
+def raise_credit_note(
+    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor
+) -> LedgerEntry:
     """Reduce an invoice. Any part already paid becomes credit on the account."""
     _positive_pence(amount_pence)
     if not (reason or "").strip():
@@ -296,13 +324,15 @@ def raise_credit_note(*, invoice_id: int, amount_pence: int, reason: str, actor:
     # never below what was already credited or written off and not reversed,
     # or a write-off could be turned into refundable money.
     reversal = sa.orm.aliased(LedgerEntry)
-    already_reduced = int(db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(-LedgerEntry.amount_pence), 0)).where(
-            LedgerEntry.invoice_id == invoice.id,
-            LedgerEntry.kind.in_([EntryKind.CREDIT_NOTE, EntryKind.WRITE_OFF]),
-            ~sa.exists().where(reversal.reverses_entry_id == LedgerEntry.id),
+    already_reduced = int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(-LedgerEntry.amount_pence), 0)).where(
+                LedgerEntry.invoice_id == invoice.id,
+                LedgerEntry.kind.in_([EntryKind.CREDIT_NOTE, EntryKind.WRITE_OFF]),
+                ~sa.exists().where(reversal.reverses_entry_id == LedgerEntry.id),
+            )
         )
-    ))
+    )
     creditable = invoice.total_pence - already_reduced
     if amount_pence > creditable:
         raise InvalidRequest(
@@ -323,11 +353,20 @@ def raise_credit_note(*, invoice_id: int, amount_pence: int, reason: str, actor:
     applied = min(outstanding, amount_pence)
     if applied > 0:
         _apply_allocations(entry, [(invoice.id, applied)], actor)
-    record_timeline(account.id, actor,
-                    f"Credit note of {format_gbp(amount_pence)} against invoice {invoice.number}",
-                    detail=reason.strip())
-    record_audit(actor, "credit_note.raised", "ledger_entry", entry.id, account_id=account.id,
-                 after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()})
+    record_timeline(
+        account.id,
+        actor,
+        f"Credit note of {format_gbp(amount_pence)} against invoice {invoice.number}",
+        detail=reason.strip(),
+    )
+    record_audit(
+        actor,
+        "credit_note.raised",
+        "ledger_entry",
+        entry.id,
+        account_id=account.id,
+        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()},
+    )
     db.session.commit()
     return entry
 
@@ -360,11 +399,20 @@ def write_off(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) 
     db.session.add(entry)
     db.session.flush()
     _apply_allocations(entry, [(invoice.id, amount_pence)], actor)
-    record_timeline(account.id, actor,
-                    f"{format_gbp(amount_pence)} written off invoice {invoice.number}",
-                    detail=reason.strip())
-    record_audit(actor, "write_off.made", "ledger_entry", entry.id, account_id=account.id,
-                 after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()})
+    record_timeline(
+        account.id,
+        actor,
+        f"{format_gbp(amount_pence)} written off invoice {invoice.number}",
+        detail=reason.strip(),
+    )
+    record_audit(
+        actor,
+        "write_off.made",
+        "ledger_entry",
+        entry.id,
+        account_id=account.id,
+        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()},
+    )
     db.session.commit()
     return entry
 
@@ -373,8 +421,14 @@ _REFUNDABLE = {EntryKind.PAYMENT, EntryKind.CREDIT_NOTE, EntryKind.ADJUSTMENT}
 
 
 @use_case
-def refund(*, source_entry_id: int, amount_pence: int, reason: str, actor: Actor,
-           external_reference: str | None = None) -> LedgerEntry:
+def refund(
+    *,
+    source_entry_id: int,
+    amount_pence: int,
+    reason: str,
+    actor: Actor,
+    external_reference: str | None = None,
+) -> LedgerEntry:
     """Pay back unallocated credit drawn from one payment or credit note."""
     _positive_pence(amount_pence)
     if not (reason or "").strip():
@@ -387,7 +441,9 @@ def refund(*, source_entry_id: int, amount_pence: int, reason: str, actor: Actor
     account = _lock_account(source.account_id)
     available = _credit_value(source).available_pence
     if amount_pence > available:
-        raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated and refundable")
+        raise InvalidRequest(
+            f"Only {format_gbp(available)} of that credit is unallocated and refundable"
+        )
     entry = LedgerEntry(
         account_id=account.id,
         kind=EntryKind.REFUND,
@@ -401,9 +457,17 @@ def refund(*, source_entry_id: int, amount_pence: int, reason: str, actor: Actor
     )
     db.session.add(entry)
     db.session.flush()
-    record_timeline(account.id, actor, f"Refund of {format_gbp(amount_pence)}", detail=reason.strip())
-    record_audit(actor, "refund.made", "ledger_entry", entry.id, account_id=account.id,
-                 after={"source_entry_id": source.id, "amount_pence": amount_pence})
+    record_timeline(
+        account.id, actor, f"Refund of {format_gbp(amount_pence)}", detail=reason.strip()
+    )
+    record_audit(
+        actor,
+        "refund.made",
+        "ledger_entry",
+        entry.id,
+        account_id=account.id,
+        after={"source_entry_id": source.id, "amount_pence": amount_pence},
+    )
     db.session.commit()
     return entry
 
@@ -426,15 +490,21 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
     if original is None:
         raise NotFound(f"No ledger entry {entry_id}")
     if original.kind not in _REVERSIBLE or original.amount_pence >= 0:
-        raise InvalidRequest("Only a payment, credit note, write-off or credit adjustment can be reversed")
+        raise InvalidRequest(
+            "Only a payment, credit note, write-off or credit adjustment can be reversed"
+        )
     account = _lock_account(original.account_id)
-    existing = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == original.id))
+    existing = db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == original.id)
+    )
     if existing is not None:
         return existing
     value = _credit_value(original)
     amount = value.value_pence - value.drawn_pence
     if amount <= 0:
-        raise InvalidRequest("That credit has been fully refunded or transferred; there is nothing to reverse")
+        raise InvalidRequest(
+            "That credit has been fully refunded or transferred; there is nothing to reverse"
+        )
     entry = LedgerEntry(
         account_id=account.id,
         kind=EntryKind.REVERSAL,
@@ -450,7 +520,9 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()  # a concurrent reversal won: same outcome
-        return db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == entry_id))
+        return db.session.scalar(
+            sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == entry_id)
+        )
     per_invoice = db.session.execute(
         sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount_pence))
         .where(Allocation.credit_entry_id == original.id)
@@ -467,18 +539,29 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         for invoice_id, total in per_invoice
         if total
     )
-    record_timeline(account.id, actor,
-                    f"{original.kind.value.replace('_', ' ').capitalize()} of "
-                    f"{format_gbp(-original.amount_pence)} reversed", detail=reason.strip())
-    record_audit(actor, "entry.reversed", "ledger_entry", original.id, account_id=account.id,
-                 after={"reversal_entry_id": entry.id, "amount_pence": amount, "reason": reason.strip()})
+    record_timeline(
+        account.id,
+        actor,
+        f"{original.kind.value.replace('_', ' ').capitalize()} of "
+        f"{format_gbp(-original.amount_pence)} reversed",
+        detail=reason.strip(),
+    )
+    record_audit(
+        actor,
+        "entry.reversed",
+        "ledger_entry",
+        original.id,
+        account_id=account.id,
+        after={"reversal_entry_id": entry.id, "amount_pence": amount, "reason": reason.strip()},
+    )
     db.session.commit()
     return entry
 
 
 @use_case
-def transfer_credit(*, source_entry_id: int, to_account_id: int, amount_pence: int, reason: str,
-                    actor: Actor) -> tuple[LedgerEntry, LedgerEntry]:
+def transfer_credit(
+    *, source_entry_id: int, to_account_id: int, amount_pence: int, reason: str, actor: Actor
+) -> tuple[LedgerEntry, LedgerEntry]:
     """Move unallocated credit to another account (e.g. a payment made against the wrong one)."""
     _positive_pence(amount_pence)
     if not (reason or "").strip():
@@ -498,19 +581,47 @@ def transfer_credit(*, source_entry_id: int, to_account_id: int, amount_pence: i
     if amount_pence > available:
         raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated")
     today = utcnow().date()
-    out_entry = LedgerEntry(account_id=from_account.id, kind=EntryKind.ADJUSTMENT, amount_pence=amount_pence,
-                            source_entry_id=source.id, reason=reason.strip(), effective_date=today,
-                            created_by_staff_id=actor.staff_id)
-    in_entry = LedgerEntry(account_id=to_account.id, kind=EntryKind.ADJUSTMENT, amount_pence=-amount_pence,
-                           reason=reason.strip(), effective_date=today, created_by_staff_id=actor.staff_id)
+    out_entry = LedgerEntry(
+        account_id=from_account.id,
+        kind=EntryKind.ADJUSTMENT,
+        amount_pence=amount_pence,
+        source_entry_id=source.id,
+        reason=reason.strip(),
+        effective_date=today,
+        created_by_staff_id=actor.staff_id,
+    )
+    in_entry = LedgerEntry(
+        account_id=to_account.id,
+        kind=EntryKind.ADJUSTMENT,
+        amount_pence=-amount_pence,
+        reason=reason.strip(),
+        effective_date=today,
+        created_by_staff_id=actor.staff_id,
+    )
     db.session.add_all([out_entry, in_entry])
     db.session.flush()
-    for account, text in ((from_account, f"to account {to_account.reference}"),
-                          (to_account, f"from account {from_account.reference}")):
-        record_timeline(account.id, actor, f"Credit of {format_gbp(amount_pence)} transferred {text}",
-                        detail=reason.strip())
-    record_audit(actor, "credit.transferred", "ledger_entry", source.id, account_id=from_account.id,
-                 after={"to_account_id": to_account.id, "amount_pence": amount_pence,
-                        "out_entry_id": out_entry.id, "in_entry_id": in_entry.id})
+    for account, text in (
+        (from_account, f"to account {to_account.reference}"),
+        (to_account, f"from account {from_account.reference}"),
+    ):
+        record_timeline(
+            account.id,
+            actor,
+            f"Credit of {format_gbp(amount_pence)} transferred {text}",
+            detail=reason.strip(),
+        )
+    record_audit(
+        actor,
+        "credit.transferred",
+        "ledger_entry",
+        source.id,
+        account_id=from_account.id,
+        after={
+            "to_account_id": to_account.id,
+            "amount_pence": amount_pence,
+            "out_entry_id": out_entry.id,
+            "in_entry_id": in_entry.id,
+        },
+    )
     db.session.commit()
     return out_entry, in_entry

@@ -21,7 +21,6 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
-    precondition,
     rule,
 )
 
@@ -63,10 +62,14 @@ class LedgerMachine(RuleBasedStateMachine):
         issue = date(2025, 1, 1) + timedelta(days=days)
         rate = ledger.VatRate.STANDARD if vat else ledger.VatRate.OUTSIDE_SCOPE
         invoice = ledger.raise_invoice(
-            account_id=self.account.id, department_id=self.department.id,
-            number=f"P{self.account.id}-{self.seq}", issue_date=issue,
-            due_date=issue + timedelta(days=30), description="Trade waste",
-            lines=[ledger.LineInput("Collection", 1, net, rate)], actor=SYSTEM,
+            account_id=self.account.id,
+            department_id=self.department.id,
+            number=f"P{self.account.id}-{self.seq}",
+            issue_date=issue,
+            due_date=issue + timedelta(days=30),
+            description="Trade waste",
+            lines=[ledger.LineInput("Collection", 1, net, rate)],
+            actor=SYSTEM,
         )
         self.totals[invoice.id] = invoice.total_pence
         self.expected_balance += invoice.total_pence
@@ -76,27 +79,48 @@ class LedgerMachine(RuleBasedStateMachine):
     def pay_oldest_first(self, amount, method, reuse):
         self.seq += 1
         ref = f"ref-{self.account.id}-{self.seq}"
-        result = ledger.record_payment(account_id=self.account.id, amount_pence=amount, method=method,
-                                       external_reference=ref, actor=SYSTEM)
+        result = ledger.record_payment(
+            account_id=self.account.id,
+            amount_pence=amount,
+            method=method,
+            external_reference=ref,
+            actor=SYSTEM,
+        )
         assert result.created
         self.expected_balance -= amount
         if reuse:
             # The same provider reference again (a webhook delivered twice) is the same payment.
-            again = ledger.record_payment(account_id=self.account.id, amount_pence=amount, method=method,
-                                          external_reference=ref, actor=SYSTEM)
+            again = ledger.record_payment(
+                account_id=self.account.id,
+                amount_pence=amount,
+                method=method,
+                external_reference=ref,
+                actor=SYSTEM,
+            )
             assert not again.created and again.entry.id == result.entry.id
         return result.entry.id
 
     @rule(target=credits, data=st.data(), extra=st.integers(0, 100_00))
     def pay_chosen_invoices(self, data, extra):
         items = balances.open_items(self.account.id)
-        chosen = data.draw(st.lists(st.sampled_from(items), unique_by=lambda i: i.invoice_id, max_size=3)) if items else []
+        chosen = (
+            data.draw(
+                st.lists(st.sampled_from(items), unique_by=lambda i: i.invoice_id, max_size=3)
+            )
+            if items
+            else []
+        )
         plan = [(i.invoice_id, data.draw(st.integers(1, i.outstanding_pence))) for i in chosen]
         amount = sum(a for _, a in plan) + extra
         if amount == 0:
             return multiple()
-        result = ledger.record_payment(account_id=self.account.id, amount_pence=amount,
-                                       method=PaymentMethod.CARD, allocations=plan, actor=SYSTEM)
+        result = ledger.record_payment(
+            account_id=self.account.id,
+            amount_pence=amount,
+            method=PaymentMethod.CARD,
+            allocations=plan,
+            actor=SYSTEM,
+        )
         for invoice_id, share in plan:
             allocated = sum(
                 a.amount_pence for a in result.entry.allocations if a.invoice_id == invoice_id
@@ -113,9 +137,13 @@ class LedgerMachine(RuleBasedStateMachine):
         item = data.draw(st.sampled_from(items))
         before = self._entries_snapshot()
         with pytest.raises(InvalidRequest):
-            ledger.record_payment(account_id=self.account.id, amount_pence=item.outstanding_pence + 1,
-                                  method=PaymentMethod.CASH, actor=SYSTEM,
-                                  allocations=[(item.invoice_id, item.outstanding_pence + 1)])
+            ledger.record_payment(
+                account_id=self.account.id,
+                amount_pence=item.outstanding_pence + 1,
+                method=PaymentMethod.CASH,
+                actor=SYSTEM,
+                allocations=[(item.invoice_id, item.outstanding_pence + 1)],
+            )
         assert self._entries_snapshot() == before
 
     @rule(credit=credits)
@@ -132,8 +160,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def credit_note(self, invoice, data):
         amount = data.draw(st.integers(1, self.totals[invoice] + 50))
         try:
-            entry = ledger.raise_credit_note(invoice_id=invoice, amount_pence=amount,
-                                             reason="Charged in error", actor=SYSTEM)
+            entry = ledger.raise_credit_note(
+                invoice_id=invoice, amount_pence=amount, reason="Charged in error", actor=SYSTEM
+            )
         except InvalidRequest:
             return multiple()
         self.expected_balance -= amount
@@ -145,9 +174,13 @@ class LedgerMachine(RuleBasedStateMachine):
         amount = data.draw(st.integers(1, outstanding + 10))
         if amount > outstanding:
             with pytest.raises(InvalidRequest):
-                ledger.write_off(invoice_id=invoice, amount_pence=amount, reason="Uneconomical", actor=SYSTEM)
+                ledger.write_off(
+                    invoice_id=invoice, amount_pence=amount, reason="Uneconomical", actor=SYSTEM
+                )
             return
-        ledger.write_off(invoice_id=invoice, amount_pence=amount, reason="Uneconomical", actor=SYSTEM)
+        ledger.write_off(
+            invoice_id=invoice, amount_pence=amount, reason="Uneconomical", actor=SYSTEM
+        )
         self.expected_balance -= amount
 
     @rule(credit=credits, data=st.data())
@@ -157,7 +190,9 @@ class LedgerMachine(RuleBasedStateMachine):
         refundable = value.kind in {EntryKind.PAYMENT, EntryKind.CREDIT_NOTE}
         if not refundable or amount > value.available_pence:
             with pytest.raises(InvalidRequest):
-                ledger.refund(source_entry_id=credit, amount_pence=amount, reason="Overpaid", actor=SYSTEM)
+                ledger.refund(
+                    source_entry_id=credit, amount_pence=amount, reason="Overpaid", actor=SYSTEM
+                )
             return
         ledger.refund(source_entry_id=credit, amount_pence=amount, reason="Overpaid", actor=SYSTEM)
         self.expected_balance += amount
@@ -177,7 +212,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected_balance += remaining
         if twice:
             # A return reported twice (ARUDD re-sent, chargeback webhook repeated) is one reversal.
-            assert ledger.reverse(entry_id=credit, reason="Returned debit", actor=SYSTEM).id == reversal.id
+            assert (
+                ledger.reverse(entry_id=credit, reason="Returned debit", actor=SYSTEM).id
+                == reversal.id
+            )
 
     @invariant()
     def balance_is_the_sum_of_entries_and_matches_the_model(self):

@@ -39,19 +39,29 @@ def _book_with_a_payment():
     account = make_account()
     department = make_department()
     invoice = ledger.raise_invoice(
-        account_id=account.id, department_id=department.id, number="INV-M1",
-        issue_date=date(2026, 1, 1), due_date=date(2026, 1, 31),
-        description="Licence", lines=[ledger.LineInput("Licence", 1, 10_000)], actor=SYSTEM,
+        account_id=account.id,
+        department_id=department.id,
+        number="INV-M1",
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+        description="Licence",
+        lines=[ledger.LineInput("Licence", 1, 10_000)],
+        actor=SYSTEM,
     )
-    ledger.record_payment(account_id=account.id, amount_pence=4_000, method=PaymentMethod.CASH,
-                          actor=SYSTEM)
+    ledger.record_payment(
+        account_id=account.id, amount_pence=4_000, method=PaymentMethod.CASH, actor=SYSTEM
+    )
     return invoice
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
 def test_the_database_refuses_to_update_or_delete_append_only_rows(app, table):
     _book_with_a_payment()
-    column = {"ledger_entries": "reason", "allocations": "created_by_staff_id", "audit_log": "action"}[table]
+    column = {
+        "ledger_entries": "reason",
+        "allocations": "created_by_staff_id",
+        "audit_log": "action",
+    }[table]
     value = {"ledger_entries": "'edited'", "allocations": "NULL", "audit_log": "'edited'"}[table]
     count = db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}"))
     assert count > 0

@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.allocation import AllocationError, OpenItem, allocate_oldest_first, check_explicit
+from shared.domain.allocation import (
+    AllocationError,
+    OpenItem,
+    allocate_oldest_first,
+    check_explicit,
+)
 
 ITEMS = [
     OpenItem(3, date(2026, 3, 1), 500),

@@ -5,7 +5,14 @@ from shared.money import MoneyFormatError, format_gbp, parse_gbp
 
 @pytest.mark.parametrize(
     "typed, pence",
-    [("12", 1200), ("12.5", 1250), ("12.05", 1205), (" £1,234.56 ", 123456), ("0.01", 1), ("£0", 0)],
+    [
+        ("12", 1200),
+        ("12.5", 1250),
+        ("12.05", 1205),
+        (" £1,234.56 ", 123456),
+        ("0.01", 1),
+        ("£0", 0),
+    ],
 )
 def test_typed_amounts_are_read_as_integer_pence(typed, pence):
     assert parse_gbp(typed) == pence
