@@ -1,6 +1,8 @@
+from flask import render_template
+
 from portal import bp
 
 
 @bp.get("/")
 def start():
-    return "portal"
+    return render_template("portal/start.html")

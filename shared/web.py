@@ -2,8 +2,207 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import base64
+import hashlib
+from html.parser import HTMLParser
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
+from flask_wtf.csrf import CSRFError
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
+
+from shared.config import PROJECT_ROOT
+
+GOVUK_FRONTEND_DIR = PROJECT_ROOT / "static" / "govuk-frontend"
+
+# Session keys that mean someone is signed in. The portal's own key joins
+# this list when debtors can sign in.
+SIGNED_IN_SESSION_KEYS = ("staff_id",)
+
+# Served from our own folder rather than Flask's static route because the
+# precompiled GOV.UK Frontend CSS hard-codes url(/assets/fonts/...) and
+# url(/assets/images/...).
+ASSETS_ENDPOINT = "govuk_frontend_assets"
+_CACHEABLE_ENDPOINTS = frozenset({"static", ASSETS_ENDPOINT})
+
+_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
 def init_app(app: Flask) -> None:
-    pass
+    # The govuk_frontend_jinja and govuk_frontend_wtf templates import each
+    # other as "govuk_frontend_jinja/..." and "govuk_frontend_wtf/...", but
+    # neither package nests its templates under its own name: a prefix loader
+    # supplies that first path segment.
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(app.template_folder),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    # As GOV.UK Frontend Flask does: the macros are written for whitespace control.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    app.context_processor(_council_context)
+    app.add_url_rule(
+        "/assets/<path:filename>", endpoint=ASSETS_ENDPOINT, view_func=_govuk_frontend_asset
+    )
+    _register_error_pages(app)
+
+    csp = content_security_policy(govuk_template_inline_script_hashes(app))
+    production = app.config.get("APP_ENV") == "production"
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", _PERMISSIONS_POLICY)
+        if production:
+            # Only where TLS is certain: on the plain-HTTP demo a browser would
+            # remember it and refuse http://127.0.0.1 for a year.
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint not in _CACHEABLE_ENDPOINTS and (
+            is_backoffice_path() or is_signed_in()
+        ):
+            # Case details and personal data must not be kept by the browser
+            # or a shared proxy, nor come back with the Back button after
+            # signing out.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def is_backoffice_path() -> bool:
+    return request.path == "/backoffice" or request.path.startswith("/backoffice/")
+
+
+def is_signed_in() -> bool:
+    return any(key in session for key in SIGNED_IN_SESSION_KEYS)
+
+
+def _council_context() -> dict[str, object]:
+    config = current_app.config
+    return {
+        "council_name": config["COUNCIL_NAME"],
+        "council_phone": config["COUNCIL_PHONE"],
+        "council_email": config["COUNCIL_EMAIL"],
+    }
+
+
+def _govuk_frontend_asset(filename: str):
+    return send_from_directory(GOVUK_FRONTEND_DIR / "assets", filename)
+
+
+# --- Content Security Policy ---------------------------------------------------
+
+
+class _InlineScripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script" and not dict(attrs).get("src"):
+            self._inside = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._inside = False
+
+    def handle_data(self, data):
+        if self._inside:
+            self.scripts[-1] += data
+
+
+def inline_scripts(html: str) -> list[str]:
+    """The exact text of every inline <script> in `html` (what a CSP hash covers)."""
+    parser = _InlineScripts()
+    parser.feed(html)
+    parser.close()
+    return parser.scripts
+
+
+def csp_hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def govuk_template_inline_script_hashes(app: Flask) -> list[str]:
+    """CSP hashes for the inline scripts GOV.UK Frontend's page template writes.
+
+    The stock template.html puts a one-line script at the top of <body>, outside
+    any block we could override, that adds the `govuk-frontend-supported` class;
+    without it initAll() refuses to start any component. A hash is the clean
+    way to allow it: the text is constant, so the header is the same on every
+    response (no per-request nonce to thread through every render), and we
+    compute it here from the template as installed, so upgrading
+    govuk-frontend-jinja cannot silently leave a stale hash behind.
+    """
+    # The stock header and footer blocks cannot render without parameters
+    # (our layouts replace them too); the script sits outside both.
+    html = app.jinja_env.from_string(
+        '{% extends "govuk_frontend_jinja/template.html" %}'
+        "{% block header %}{% endblock %}{% block footer %}{% endblock %}"
+    ).render()
+    return [csp_hash(script) for script in inline_scripts(html)]
+
+
+def content_security_policy(script_hashes: list[str]) -> str:
+    script_src = " ".join(["'self'", *script_hashes])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_src}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+# --- Error pages ---------------------------------------------------------------
+
+
+def _register_error_pages(app: Flask) -> None:
+    for status in (400, 403, 404, 500):
+        app.register_error_handler(status, _error_page)
+    # CSRFError is a 400, but the likely cause (a form left open until its
+    # token expired) deserves its own explanation.
+    app.register_error_handler(CSRFError, _csrf_error_page)
+
+
+def _layout() -> str:
+    return "backoffice/layout.html" if is_backoffice_path() else "portal/layout.html"
+
+
+def _error_page(error: HTTPException):
+    # The templates read only config and the request, never the database, so
+    # the 500 page still renders when the database is what broke.
+    status = error.code or 500
+    return render_template(f"errors/{status}.html", layout=_layout()), status
+
+
+def _csrf_error_page(error: CSRFError):
+    return render_template("errors/csrf.html", layout=_layout()), 400
