@@ -1,0 +1,28 @@
+"""Periodic jobs, loaded by the `scheduler` process: `rq cron shared.jobs.cron_config`.
+
+RQ's cron loader imports this module and collects every `cron.register(...)` call
+(`interval=` seconds, or `cron="*/5 * * * *"`). Interval jobs are enqueued once when
+the scheduler starts and then every interval. The jobs run on the `rq worker`
+processes, so the queue must be one of shared.jobs.queues.QUEUE_NAMES.
+
+Do not import this module from application code: importing it registers the jobs in
+RQ's module-level registry. Later issues add the outbox sweeper and batch jobs here.
+"""
+
+from rq import cron
+
+from shared.jobs.maintenance import heartbeat
+
+HEARTBEAT_INTERVAL_SECONDS = 60
+
+# Liveness: proves the scheduler enqueues and a worker executes (see docs/operations.md).
+# On "high" so a backlog of letters on "low" cannot make the scheduler look dead; ttl
+# drops beats that no worker picked up within 5 minutes instead of letting them pile up.
+cron.register(
+    heartbeat,
+    queue_name="high",
+    interval=HEARTBEAT_INTERVAL_SECONDS,
+    job_timeout=30,
+    ttl=300,
+    result_ttl=600,
+)
