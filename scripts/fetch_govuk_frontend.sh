@@ -1,50 +1,113 @@
 #!/usr/bin/env bash
-# Re-vendor the precompiled GOV.UK Frontend into static/govuk-frontend/.
+# Rebuild static/govuk-frontend/ from GOV.UK Frontend's Sass source, for a
+# service that is not on GOV.UK: Arial instead of the GDS Transport typeface
+# (licensed for GOV.UK only), and the council's own icons instead of the crown.
 #
-# Usage: scripts/fetch_govuk_frontend.sh [VERSION]
-#   VERSION defaults to the one recorded in static/govuk-frontend/VERSION.
+# Usage: scripts/fetch_govuk_frontend.sh [GOVUK_FRONTEND_VERSION [SASS_VERSION]]
+#   With no argument, rebuilds from the versions pinned in
+#   scripts/build_govuk_frontend/package.json and package-lock.json.
+#   With versions, first re-pins those two files to them (exact versions),
+#   then rebuilds.
 #
-# The version must match what the installed govuk-frontend-jinja targets (its
-# macros emit markup for one exact GOV.UK Frontend release): bump both together
-# and read docs/frontend.md first.
+# Needs node, npm (and the npm registry) and python3; the app itself does not:
+# the output is committed. The GOV.UK Frontend version must match what the
+# installed govuk-frontend-jinja targets (its macros emit markup for one exact
+# release): bump both together and read docs/frontend.md first.
 #
-# Only the built files the pages load are kept: the minified CSS and JS and
-# the assets/ folder (fonts, images, manifest). Sass, component sources and
-# sourcemaps stay out of the repository; the sourceMappingURL comments are
-# removed so browsers do not request maps we do not serve.
+# Output, replacing static/govuk-frontend/ whole:
+#   govuk-frontend.min.css  compiled by dart-sass (npm "sass") from
+#                           scripts/build_govuk_frontend/govuk-frontend.scss
+#   govuk-frontend.min.js   the package's precompiled ES module, as shipped
+#   assets/images/          only the images the compiled CSS refers to, plus
+#                           the council icons from make_icons.py
+#   assets/manifest.json    from make_icons.py
+#   VERSION                 line 1: the govuk-frontend version; line 2: sass
+# No fonts, no Sass sources, no sourcemaps.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/scripts/build_govuk_frontend"
 target="$root/static/govuk-frontend"
-version="${1:-$(tr -d '[:space:]' < "$target/VERSION")}"
+npm_flags=(--ignore-scripts --no-audit --no-fund --loglevel=error)
 
-if [[ ! "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
-    echo "Expected a version like 6.3.0, got '$version'" >&2
+semver='^[0-9]+\.[0-9]+\.[0-9]+$'
+if [[ $# -gt 2 ]]; then
+    echo "Usage: $0 [GOVUK_FRONTEND_VERSION [SASS_VERSION]]" >&2
     exit 2
+fi
+if [[ $# -gt 0 ]]; then
+    specs=()
+    for pair in "govuk-frontend:${1:-}" "sass:${2:-}"; do
+        name="${pair%%:*}" wanted="${pair#*:}"
+        [[ -z "$wanted" ]] && continue
+        if [[ ! "$wanted" =~ $semver ]]; then
+            echo "Expected a $name version like 1.2.3, got '$wanted'" >&2
+            exit 2
+        fi
+        specs+=("$name@$wanted")
+    done
+    echo "Pinning ${specs[*]} in ${build#"$root"/}"
+    # Rewrites package.json and package-lock.json only: no node_modules here.
+    (cd "$build" && npm install --package-lock-only --save-exact "${npm_flags[@]}" "${specs[@]}")
 fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# npm checks the tarball against the registry's integrity hash.
-(cd "$work" && npm pack --silent "govuk-frontend@$version" > /dev/null)
-tar -xzf "$work/govuk-frontend-$version.tgz" -C "$work"
-dist="$work/package/dist/govuk"
+# npm ci installs exactly what the lockfile says and checks every tarball
+# against its integrity hash. sass's optional file watcher (a native addon) is
+# not needed to compile.
+cp "$build/package.json" "$build/package-lock.json" "$build/govuk-frontend.scss" "$work/"
+(cd "$work" && npm ci --omit=optional "${npm_flags[@]}")
 
-packed_version="$(node -p "require('$work/package/package.json').version")"
-if [[ "$packed_version" != "$version" ]]; then
-    echo "npm returned govuk-frontend $packed_version, not $version" >&2
+installed_version() { node -p "require('$work/node_modules/$1/package.json').version"; }
+pinned_version() { node -p "require('$build/package.json').dependencies['$1']"; }
+gf_version="$(installed_version govuk-frontend)"
+sass_version="$(installed_version sass)"
+for name in govuk-frontend sass; do
+    if [[ "$(installed_version "$name")" != "$(pinned_version "$name")" ]]; then
+        echo "npm installed $name $(installed_version "$name"), package.json pins $(pinned_version "$name")" >&2
+        exit 1
+    fi
+done
+
+dist="$work/node_modules/govuk-frontend/dist/govuk"
+out="$work/out"
+mkdir -p "$out/assets"
+
+"$work/node_modules/.bin/sass" --no-source-map --style=compressed \
+    --load-path="$work/node_modules" \
+    "$work/govuk-frontend.scss" "$out/govuk-frontend.min.css"
+css="$out/govuk-frontend.min.css"
+
+if grep -q -e 'GDS Transport' -e '@font-face' -e 'sourceMappingURL' "$css"; then
+    echo "The compiled CSS still mentions GDS Transport, @font-face or a sourcemap" >&2
     exit 1
 fi
 
-rm -rf "$target"
-mkdir -p "$target"
-cp "$dist/govuk-frontend.min.css" "$dist/govuk-frontend.min.js" "$target/"
-cp -R "$dist/assets" "$target/assets"
-sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' "$target/govuk-frontend.min.css"
-sed -i -e 's|//# sourceMappingURL=.*$||' "$target/govuk-frontend.min.js"
-# Executable bits on the fonts in the tarball are an accident upstream.
-find "$target" -type f -exec chmod 0644 {} +
-echo "$version" > "$target/VERSION"
+# Keep exactly the assets the CSS refers to (today only the crest that
+# .govuk-footer__copyright-logo uses), copied from the same package.
+grep -o 'url([^)]*)' "$css" | sed -E 's/^url\(["'\'']?//; s/["'\'']?\)$//' | sort -u |
+    while read -r url; do
+        case "$url" in
+            data:*) continue ;;
+            /assets/*) relative="${url#/assets/}" ;;
+            *) echo "Unexpected url($url) in the compiled CSS" >&2; exit 1 ;;
+        esac
+        mkdir -p "$(dirname "$out/assets/$relative")"
+        cp "$dist/assets/$relative" "$out/assets/$relative"
+    done
 
-echo "Vendored govuk-frontend $version into ${target#"$root"/} ($(du -sh "$target" | cut -f1))"
+cp "$dist/govuk-frontend.min.js" "$out/"
+sed -i -e 's|//# sourceMappingURL=.*$||' "$out/govuk-frontend.min.js"
+
+"${PYTHON:-python3}" "$build/make_icons.py" "$out/assets" > /dev/null
+
+printf '%s\nsass %s\n' "$gf_version" "$sass_version" > "$out/VERSION"
+find "$out" -type d -exec chmod 0755 {} +
+find "$out" -type f -exec chmod 0644 {} +
+
+rm -rf "$target"
+mv "$out" "$target"
+
+echo "Built govuk-frontend $gf_version with sass $sass_version into ${target#"$root"/} ($(du -sh "$target" | cut -f1))"

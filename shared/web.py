@@ -28,9 +28,9 @@ GOVUK_FRONTEND_DIR = PROJECT_ROOT / "static" / "govuk-frontend"
 # this list when debtors can sign in.
 SIGNED_IN_SESSION_KEYS = ("staff_id",)
 
-# Served from our own folder rather than Flask's static route because the
-# precompiled GOV.UK Frontend CSS hard-codes url(/assets/fonts/...) and
-# url(/assets/images/...).
+# Served from our own folder rather than Flask's static route because GOV.UK
+# Frontend's CSS (built with $govuk-assets-path "/assets/") refers to
+# url(/assets/images/...), and its manifest and icons live beside them.
 ASSETS_ENDPOINT = "govuk_frontend_assets"
 _CACHEABLE_ENDPOINTS = frozenset({"static", ASSETS_ENDPOINT})
 
@@ -173,7 +173,8 @@ def content_security_policy(script_hashes: list[str]) -> str:
             f"script-src {script_src}",
             "style-src 'self'",
             "img-src 'self' data:",
-            "font-src 'self'",
+            # Arial is a system font: nothing is ever downloaded as a font.
+            "font-src 'none'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

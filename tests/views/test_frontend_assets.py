@@ -1,12 +1,37 @@
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import re
+import struct
+import zlib
 from pathlib import Path
 from urllib.parse import urljoin
 
 from tests.views.pages import parse
 
-VENDORED = Path(__file__).resolve().parents[2] / "static" / "govuk-frontend"
+ROOT = Path(__file__).resolve().parents[2]
+VENDORED = ROOT / "static" / "govuk-frontend"
+BUILD = ROOT / "scripts" / "build_govuk_frontend"
+
+# SHA-256 of the GOV.UK crown icons that GOV.UK Frontend 6.3.0 ships
+# (dist/govuk/assets/images/): favicon.ico, favicon.svg, govuk-icon-180.png,
+# govuk-icon-192.png, govuk-icon-512.png, govuk-icon-mask.svg and
+# govuk-opengraph-image.png. None may be served as ours.
+CROWN_SHA256 = frozenset(
+    {
+        "dcd99aa1df9a5d4f631e65921c911ca6def7775a1c49caad7d01511adb62557f",
+        "2ed10a5597b0c04baaec02a251b5b91bbe53999b9a07a6c63ece15e1cf56c529",
+        "8fe4e0991c067785d04f38e9b1dc1d7cf4e0b29725300bf9cc9ba62c0b399054",
+        "63a6c99cae48ef4e846c820f2005707ec019ad37851aa03724c9364be3a71136",
+        "058107019d7cba9ea6da801a2ad8ca6abc2e40778f6ecc0383c19c3a42a8ea3a",
+        "3746775d944f1f2ec68414a66f327414cc4287343a0ac0672f72f08db1fdc474",
+        "ec769b07c1e4564230a4e1f7400d8b7cb2c8694b113f988d51d989cfbf855caa",
+    }
+)
+
+ICON_RELS = ("icon", "apple-touch-icon", "mask-icon", "manifest")
 
 
 def _asset_urls(page) -> dict[str, list[str]]:
@@ -14,8 +39,61 @@ def _asset_urls(page) -> dict[str, list[str]]:
         "css": [link["href"] for link in page.select('link[rel="stylesheet"]')],
         "js": [s["src"] for s in page.select("script[src]")]
         + [link["href"] for link in page.select('link[rel="modulepreload"]')],
-        "icons": [link["href"] for link in page.select('link[rel~="icon"], link[rel="manifest"]')],
+        "icons": [
+            link["href"]
+            for link in page.find_all("link", href=True)
+            if set(link.get("rel", [])) & set(ICON_RELS)
+        ],
     }
+
+
+def _stylesheet(client) -> str:
+    (url,) = _asset_urls(parse(client.get("/")))["css"]
+    return client.get(url).get_data(as_text=True)
+
+
+def _css_urls(css: str) -> list[str]:
+    return sorted({u.strip("'\"") for u in re.findall(r"url\(([^)]+)\)", css)})
+
+
+def _make_icons():
+    spec = importlib.util.spec_from_file_location("make_icons", BUILD / "make_icons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
+    """(width, height, RGBA rows) of an 8-bit RGBA PNG written without filters."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, idat = 8, b""
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour_type = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour_type) == (8, 6), "expected 8-bit RGBA"
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * 4 + 1
+    rows = [raw[i : i + stride] for i in range(0, len(raw), stride)]
+    assert all(row[0] == 0 for row in rows), "make_icons.py writes unfiltered rows"
+    return width, height, b"".join(row[1:] for row in rows)
+
+
+def _ico_images(data: bytes) -> dict[int, bytes]:
+    reserved, kind, count = struct.unpack("<HHH", data[:6])
+    assert (reserved, kind) == (0, 1)
+    images = {}
+    for i in range(count):
+        width, _, _, _, _, _, size, offset = struct.unpack(
+            "<BBBBHHII", data[6 + 16 * i : 22 + 16 * i]
+        )
+        images[width or 256] = data[offset : offset + size]
+    return images
 
 
 def test_every_stylesheet_and_script_in_the_page_is_served_with_its_content_type(client):
@@ -53,24 +131,78 @@ def test_app_js_imports_govuk_frontend_from_a_url_that_is_served_and_calls_init_
     assert "initAll();" in source
 
 
-def test_fonts_and_images_the_css_refers_to_are_served_from_assets(client):
-    css = client.get("/static/govuk-frontend/govuk-frontend.min.css").get_data(as_text=True)
-    urls = sorted(set(re.findall(r"url\(([^)]+)\)", css)))
-    fonts = [u for u in urls if u.startswith("/assets/fonts/")]
-    assert len(fonts) == 4, urls
+def test_stylesheet_sets_text_in_arial_and_never_uses_gds_transport(client):
+    # GDS Transport is licensed for services on GOV.UK only; this one is a council's.
+    css = _stylesheet(client)
+
+    assert "gds transport" not in css.lower()
+    assert "@font-face" not in css
+    assert "/assets/fonts/" not in css
+    body_text = [
+        declarations.replace(" ", "")
+        for selectors, declarations in re.findall(r"([^{}]*)\{([^{}]*)\}", css)
+        if ".govuk-body" in selectors.split(",")
+    ]
+    assert any("font-family:arial,sans-serif" in d for d in body_text), body_text
+    families = {f.strip() for f in re.findall(r"font-family:([^;}]+)", css)}
+    # Arial on screen; the print styles keep GOV.UK Frontend's plain sans-serif.
+    assert families == {"arial,sans-serif", "sans-serif"}
+
+
+def test_every_url_the_stylesheet_refers_to_is_served_from_assets(client):
+    urls = [u for u in _css_urls(_stylesheet(client)) if not u.startswith("data:")]
+    assert urls
+
+    for url in urls:
+        assert url.startswith("/assets/"), url
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.data == (VENDORED / "assets" / url.removeprefix("/assets/")).read_bytes()
+
+
+def test_icons_and_manifest_in_the_page_are_served_and_none_is_the_crown(client):
+    page = parse(client.get("/"))
+    rels = {rel for link in page.find_all("link", href=True) for rel in link.get("rel", [])}
+    assert {"icon", "apple-touch-icon", "manifest"} <= rels
+    assert "mask-icon" not in rels  # the stock one is the crown's outline
+
+    urls = _asset_urls(page)["icons"]
+    manifest_url = "/assets/manifest.json"
+    assert manifest_url in urls
+    manifest = client.get(manifest_url).get_json(force=True)
+    urls += [urljoin(manifest_url, icon["src"]) for icon in manifest["icons"]]
 
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-    assert client.get(next(u for u in fonts if u.endswith(".woff2"))).mimetype == "font/woff2"
+        name = url.rsplit("/", 1)[-1]
+        assert "crown" not in name and "govuk" not in name, url
+        assert hashlib.sha256(response.data).hexdigest() not in CROWN_SHA256, url
 
 
-def test_favicons_and_manifest_in_the_page_are_served(client):
-    urls = _asset_urls(parse(client.get("/")))["icons"]
-    assert "/assets/manifest.json" in urls
+def test_icons_are_the_ones_make_icons_draws(client):
+    make_icons = _make_icons()
+    page = parse(client.get("/"))
+    icon = page.select_one('link[rel="icon"][type="image/svg+xml"]')["href"]
+    ico = page.select_one('link[rel="icon"]:not([type])')["href"]
+    apple = page.select_one('link[rel="apple-touch-icon"]')["href"]
 
-    for url in urls:
-        assert client.get(url).status_code == 200, url
+    svg = client.get(icon).get_data(as_text=True)
+    assert svg == make_icons.svg()
+    assert make_icons.COLOUR in svg and "crown" not in svg.lower()
+
+    for size, image in _ico_images(client.get(ico).data).items():
+        assert _png_pixels(image) == (size, size, make_icons.render(size, rounded=True)), size
+    assert sorted(_ico_images(client.get(ico).data)) == list(make_icons.ICO_SIZES)
+
+    assert _png_pixels(client.get(apple).data) == (180, 180, make_icons.render(180, False))
+    manifest = client.get("/assets/manifest.json").get_json(force=True)
+    assert manifest == json.loads(make_icons.manifest())
+    for entry in manifest["icons"]:
+        if entry["type"] == "image/png":
+            size = int(entry["sizes"].split("x")[0])
+            data = client.get(urljoin("/assets/manifest.json", entry["src"])).data
+            assert _png_pixels(data) == (size, size, make_icons.render(size, False)), entry
 
 
 def test_assets_route_serves_nothing_outside_the_assets_folder(client):
@@ -81,12 +213,23 @@ def test_assets_route_serves_nothing_outside_the_assets_folder(client):
 
 def test_vendored_govuk_frontend_is_the_release_govuk_frontend_jinja_targets():
     # govuk-frontend-jinja 4.1.0 writes markup for GOV.UK Frontend 6.3.0 exactly.
-    assert (VENDORED / "VERSION").read_text().strip() == "6.3.0"
+    version, sass = (VENDORED / "VERSION").read_text().splitlines()
+    assert version == "6.3.0"
     script = (VENDORED / "govuk-frontend.min.js").read_text()
     assert script.startswith('const version="6.3.0";')
+    css = (VENDORED / "govuk-frontend.min.css").read_text()
+    assert re.search(r'--govuk-frontend-version:\s*"6\.3\.0"', css)
+
+    # ...and the build pins the same release, and the sass that compiled it.
+    pins = json.loads((BUILD / "package.json").read_text())["dependencies"]
+    assert pins == {"govuk-frontend": version, "sass": sass.removeprefix("sass ")}
+    lock = json.loads((BUILD / "package-lock.json").read_text())["packages"]
+    assert lock["node_modules/govuk-frontend"]["version"] == version
+    assert lock["node_modules/sass"]["version"] == pins["sass"]
 
 
-def test_vendored_files_carry_no_sourcemap_references_we_do_not_serve():
+def test_vendored_files_carry_no_fonts_and_no_sourcemap_references_we_do_not_serve():
     for name in ("govuk-frontend.min.css", "govuk-frontend.min.js"):
         assert "sourceMappingURL" not in (VENDORED / name).read_text(), name
     assert not list(VENDORED.rglob("*.map"))
+    assert not [p for p in VENDORED.rglob("*") if p.suffix in {".woff", ".woff2", ".ttf", ".otf"}]

@@ -182,7 +182,9 @@ def test_signing_out_without_a_csrf_token_is_refused_and_leaves_the_officer_sign
     assert client.get("/backoffice/").status_code == 200
 
 
-def test_sign_ins_and_failed_attempts_are_audited_with_the_source_address(client, sign_in, staff_user, db):
+def test_sign_ins_and_failed_attempts_are_audited_with_the_source_address(
+    client, sign_in, staff_user, db
+):
     import sqlalchemy as sa
 
     from shared.models import AuditLog
