@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 demo = AppGroup("demo", help="Demo data.")
+
+
+@demo.command("seed")
+@click.option("--debtors", type=click.IntRange(min=0), default=1_000, show_default=True,
+              help="How many debtor accounts to add (about 5 invoices each).")
+@click.option("--seed", "seed", type=int, default=1, show_default=True,
+              help="Random seed: the same seed on an empty database gives the same data.")
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing if any debtor account exists (for `make run`).")
+def seed_command(debtors: int, seed: int, if_empty: bool) -> None:
+    """Add realistic demo departments, staff, debtors, invoices, payments and history."""
+    # Imported here so every other command starts without loading Faker.
+    from shared.demo import has_debtors, seed_demo
+
+    if if_empty and has_debtors():
+        click.echo("Demo data not seeded: the database already has debtor accounts.")
+        return
+
+    def report(p) -> None:
+        click.echo(
+            f"  {p.debtors_done:>9,} / {p.debtors_total:,} debtors  {p.rows_written:>11,} rows  "
+            f"{p.rows_per_second:>9,.0f} rows/s",
+            err=True,
+        )
+
+    started = time.perf_counter()
+    counts = seed_demo(debtors, seed=seed, progress=report)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Seeded {debtors:,} demo debtors (seed {seed}) in {elapsed:.1f} s:")
+    width = max(len(table) for table in counts)
+    for table, count in counts.items():
+        click.echo(f"  {table:<{width}}  {count:>11,}")
+    click.echo(f"  {'total rows':<{width}}  {sum(counts.values()):>11,}")
+
+
+@demo.command("logins")
+def logins_command() -> None:
+    """List the demo staff logins (email, role, password)."""
+    from shared.demo import demo_logins
+
+    logins = demo_logins()
+    if not logins:
+        click.echo("No demo logins yet: run `flask --app wsgi demo seed` first.")
+        return
+    rows = [("Email", "Role", "Password")] + [(x.email, x.role, x.password) for x in logins]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for n, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
 
 
 def register_cli(app: Flask) -> None:

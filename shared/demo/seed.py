@@ -1,0 +1,201 @@
+"""Seed the database with realistic, reproducible demo data (`flask demo seed`).
+
+Reference data (departments, demo staff) goes through the ORM and is created
+only when missing, so seeding twice never duplicates it. Debtors and
+everything hanging off them are generated in chunks and bulk-written (see
+generate.py and writers.py); each run appends a new batch after whatever is
+already there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from random import Random
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from shared.demo import catalogue
+from shared.demo.generate import (
+    ACCOUNT_REFERENCE_PREFIX,
+    INVOICE_NUMBER_PREFIX,
+    TABLES,
+    Context,
+    Counters,
+    Generator,
+)
+from shared.demo.pipeline import WriterPool
+from shared.demo.pools import build_pools
+from shared.demo.writers import writer_for
+from shared.extensions import db
+from shared.models import DebtorAccount, ServiceDepartment, StaffUser
+
+DEFAULT_CHUNK = 5_000
+# Two writers keep two PostgreSQL backends busy; more only contend on a small machine.
+PARALLEL_WRITERS = 2
+# Numbers start here on an empty database, so demo references look like real ones.
+FIRST_ACCOUNT_NUMBER = 10_000_001
+FIRST_INVOICE_NUMBER = 20_000_001
+
+
+@dataclass(frozen=True)
+class Progress:
+    debtors_done: int
+    debtors_total: int
+    rows_written: int
+    elapsed_seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_written / self.elapsed_seconds if self.elapsed_seconds else 0.0
+
+
+def has_debtors() -> bool:
+    return db.session.scalar(sa.select(DebtorAccount.id).limit(1)) is not None
+
+
+def ensure_departments() -> tuple[dict[str, int], int]:
+    """The demo departments by code, creating any that are missing; returns (ids, created)."""
+    existing = {d.code: d for d in db.session.scalars(sa.select(ServiceDepartment))}
+    created = 0
+    for spec in catalogue.DEPARTMENTS:
+        if spec.code not in existing:
+            dept = ServiceDepartment(
+                code=spec.code, name=spec.name, cost_centre=spec.cost_centre,
+                is_commercial=spec.is_commercial, contact_email=spec.contact_email,
+                contact_phone=spec.contact_phone,
+            )
+            db.session.add(dept)
+            existing[spec.code] = dept
+            created += 1
+    db.session.commit()
+    return {spec.code: existing[spec.code].id for spec in catalogue.DEPARTMENTS}, created
+
+
+def ensure_staff() -> tuple[dict[str, int], int]:
+    """The demo staff by catalogue key, creating any that are missing; returns (ids, created)."""
+    emails = [spec.email for spec in catalogue.STAFF]
+    query = sa.select(StaffUser).where(StaffUser.email.in_(emails))
+    existing = {user.email: user for user in db.session.scalars(query)}
+    missing = [spec for spec in catalogue.STAFF if spec.email not in existing]
+    if missing:
+        # Hashing is deliberately slow (scrypt): once for everybody, not once each.
+        password_hash = generate_password_hash(catalogue.DEMO_PASSWORD)
+        for spec in missing:
+            user = StaffUser(
+                email=spec.email, full_name=spec.full_name, role=spec.role,
+                password_hash=password_hash, refund_limit_pence=spec.refund_limit_pence,
+                write_off_limit_pence=spec.write_off_limit_pence,
+            )
+            db.session.add(user)
+            existing[spec.email] = user
+        db.session.commit()
+    return {spec.key: existing[spec.email].id for spec in catalogue.STAFF}, len(missing)
+
+
+def seed_demo(
+    debtors: int,
+    seed: int = 1,
+    progress: Callable[[Progress], None] | None = None,
+    *,
+    today: date | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    writers: int | None = None,
+) -> dict[str, int]:
+    """Append `debtors` debtors with invoices, payments and history; return rows added per table."""
+    if debtors < 0:
+        raise ValueError("debtors must not be negative")
+    today = today or date.today()
+    department_ids, departments_created = ensure_departments()
+    staff_ids, staff_created = ensure_staff()
+    counts = {"service_departments": departments_created, "staff_users": staff_created}
+    counts.update({table: 0 for table in TABLES})
+    if debtors == 0:
+        return counts
+
+    engine = db.engine
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        # Every pooled connection to an in-memory database is a different, empty database.
+        raise ValueError("demo data needs a database file or server, not in-memory SQLite")
+    if writers is None:
+        writers = PARALLEL_WRITERS if engine.dialect.name == "postgresql" else 1
+    db.session.close()  # nothing of ours holds a transaction open while the writers run
+    admin = writer_for(engine)
+    try:
+        counters = Counters(
+            ids={table: admin.max_id(table) + 1 for table in TABLES},
+            account_number=max(
+                FIRST_ACCOUNT_NUMBER,
+                admin.max_number("debtor_accounts", "reference", ACCOUNT_REFERENCE_PREFIX, 8) + 1,
+            ),
+            invoice_number=max(
+                FIRST_INVOICE_NUMBER,
+                admin.max_number("invoices", "number", INVOICE_NUMBER_PREFIX, 8) + 1,
+            ),
+        )
+        admin.rollback()
+        # Keyed by where this batch starts, so a second run on the same database
+        # produces new people rather than the first batch's twins.
+        rng = Random(f"demo-seed:{seed}:{counters.ids['debtor_accounts']}")
+        generator = Generator(
+            rng, build_pools(seed), Context(today, department_ids, staff_ids), counters
+        )
+        started = time.perf_counter()
+        lock = threading.Lock()
+        done = {"debtors": 0, "rows": 0}
+
+        def written(chunk_debtors: int, chunk_counts: dict[str, int]) -> None:
+            with lock:
+                for table, n in chunk_counts.items():
+                    counts[table] += n
+                done["debtors"] += chunk_debtors
+                done["rows"] += sum(chunk_counts.values())
+                if progress is not None:
+                    progress(Progress(done["debtors"], debtors, done["rows"],
+                                      time.perf_counter() - started))
+
+        pool = WriterPool(engine, writers, written)
+        try:
+            generated = 0
+            while generated < debtors:
+                n = min(chunk_size, debtors - generated)
+                rows = generator.chunk(n)
+                pool.submit(rows, n, {t: next_id - 1 for t, next_id in counters.ids.items()})
+                generated += n
+        except BaseException:
+            pool.close(raise_errors=False)  # the chunks already queued still land
+            raise
+        pool.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # keep the original error, not this one
+            admin.sync_sequences(TABLES)
+        raise
+    else:
+        admin.sync_sequences(TABLES)
+    finally:
+        admin.close()
+    return counts
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    full_name: str
+    password: str
+
+
+def demo_logins() -> list[DemoLogin]:
+    """Demo staff logins present in the database, officer first; all share the demo password."""
+    users = db.session.scalars(
+        sa.select(StaffUser).where(StaffUser.email.like(f"%@{catalogue.DEMO_EMAIL_DOMAIN}"))
+    ).all()
+    position = {spec.email: n for n, spec in enumerate(catalogue.STAFF)}
+    users = sorted(users, key=lambda u: (catalogue.ROLE_ORDER[u.role],
+                                         position.get(u.email, len(position)), u.email))
+    return [DemoLogin(u.email, u.role.value, u.full_name, catalogue.DEMO_PASSWORD) for u in users]
