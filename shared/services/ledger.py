@@ -71,6 +71,45 @@ def _positive_pence(amount_pence: int, what: str = "Amount") -> None:
         raise InvalidRequest(f"{what} must be more than £0")
 
 
+def _reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidRequest(f"Give a reason for the {what}")
+    return text
+
+
+def _add_entry(
+    account: DebtorAccount, kind: EntryKind, amount_pence: int, actor: Actor, **fields
+) -> LedgerEntry:
+    """Append one ledger entry (dated today unless told) and give it an id."""
+    fields.setdefault("effective_date", utcnow().date())
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=kind,
+        amount_pence=amount_pence,
+        created_by_staff_id=actor.staff_id,
+        **fields,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _on_history(
+    account: DebtorAccount,
+    actor: Actor,
+    summary: str,
+    *,
+    action: str,
+    entry_id: int,
+    after: dict,
+    detail: str | None = None,
+) -> None:
+    """The account's timeline entry and the audit row for one ledger change."""
+    record_timeline(account.id, actor, summary, detail=detail)
+    record_audit(actor, action, "ledger_entry", entry_id, account_id=account.id, after=after)
+
+
 def _apply_allocations(credit: LedgerEntry, plan: Requested, actor: Actor) -> list[Allocation]:
     rows = [
         Allocation(
@@ -157,15 +196,14 @@ def raise_invoice(
     )
     db.session.add(invoice)
     db.session.flush()
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.INVOICE,
-        amount_pence=invoice.total_pence,
+    _add_entry(
+        account,
+        EntryKind.INVOICE,
+        invoice.total_pence,
+        actor,
         invoice_id=invoice.id,
         effective_date=issue_date,
-        created_by_staff_id=actor.staff_id,
     )
-    db.session.add(entry)
     record_timeline(
         account.id, actor, f"Invoice {number} raised for {format_gbp(invoice.total_pence)}"
     )
@@ -210,19 +248,17 @@ def record_payment(
 
     account = _lock_account(account_id)
     plan = _plan(amount_pence, account.id, allocations)
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.PAYMENT,
-        amount_pence=-amount_pence,
-        method=method,
-        external_reference=external_reference,
-        reason=note,
-        effective_date=effective_date or utcnow().date(),
-        created_by_staff_id=actor.staff_id,
-    )
-    db.session.add(entry)
     try:
-        db.session.flush()
+        entry = _add_entry(
+            account,
+            EntryKind.PAYMENT,
+            -amount_pence,
+            actor,
+            method=method,
+            external_reference=external_reference,
+            reason=note,
+            effective_date=effective_date or utcnow().date(),
+        )
     except IntegrityError:
         # Another request recorded the same reference between our check and insert.
         db.session.rollback()
@@ -235,13 +271,12 @@ def record_payment(
     summary = f"Payment of {format_gbp(amount_pence)} received by {method.value.replace('_', ' ')}"
     if allocated < amount_pence:
         summary += f" ({format_gbp(amount_pence - allocated)} held as credit)"
-    record_timeline(account.id, actor, summary)
-    record_audit(
+    _on_history(
+        account,
         actor,
-        "payment.recorded",
-        "ledger_entry",
-        entry.id,
-        account_id=account.id,
+        summary,
+        action="payment.recorded",
+        entry_id=entry.id,
         after={
             "amount_pence": amount_pence,
             "method": method.value,
@@ -317,8 +352,7 @@ def raise_credit_note(
 ) -> LedgerEntry:
     """Reduce an invoice. Any part already paid becomes credit on the account."""
     _positive_pence(amount_pence)
-    if not (reason or "").strip():
-        raise InvalidRequest("Give a reason for the credit note")
+    reason = _reason(reason, "credit note")
     invoice, account = _invoice_for_update(invoice_id)
     # A paid invoice may still be credited (the payer gets credit back), but
     # never below what was already credited or written off and not reversed,
@@ -338,34 +372,20 @@ def raise_credit_note(
         raise InvalidRequest(
             f"Invoice {invoice.number} can be credited by at most {format_gbp(creditable)}"
         )
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.CREDIT_NOTE,
-        amount_pence=-amount_pence,
-        invoice_id=invoice.id,
-        reason=reason.strip(),
-        effective_date=utcnow().date(),
-        created_by_staff_id=actor.staff_id,
+    entry = _add_entry(
+        account, EntryKind.CREDIT_NOTE, -amount_pence, actor, invoice_id=invoice.id, reason=reason
     )
-    db.session.add(entry)
-    db.session.flush()
-    outstanding = balances.invoice_outstanding(invoice.id)
-    applied = min(outstanding, amount_pence)
+    applied = min(balances.invoice_outstanding(invoice.id), amount_pence)
     if applied > 0:
         _apply_allocations(entry, [(invoice.id, applied)], actor)
-    record_timeline(
-        account.id,
+    _on_history(
+        account,
         actor,
         f"Credit note of {format_gbp(amount_pence)} against invoice {invoice.number}",
-        detail=reason.strip(),
-    )
-    record_audit(
-        actor,
-        "credit_note.raised",
-        "ledger_entry",
-        entry.id,
-        account_id=account.id,
-        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()},
+        detail=reason,
+        action="credit_note.raised",
+        entry_id=entry.id,
+        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason},
     )
     db.session.commit()
     return entry
@@ -379,39 +399,25 @@ def write_off(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) 
     by the approval workflow before this is called.
     """
     _positive_pence(amount_pence)
-    if not (reason or "").strip():
-        raise InvalidRequest("Give a reason for the write-off")
+    reason = _reason(reason, "write-off")
     invoice, account = _invoice_for_update(invoice_id)
     outstanding = balances.invoice_outstanding(invoice.id)
     if amount_pence > outstanding:
         raise InvalidRequest(
             f"Invoice {invoice.number} has only {format_gbp(outstanding)} outstanding to write off"
         )
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.WRITE_OFF,
-        amount_pence=-amount_pence,
-        invoice_id=invoice.id,
-        reason=reason.strip(),
-        effective_date=utcnow().date(),
-        created_by_staff_id=actor.staff_id,
+    entry = _add_entry(
+        account, EntryKind.WRITE_OFF, -amount_pence, actor, invoice_id=invoice.id, reason=reason
     )
-    db.session.add(entry)
-    db.session.flush()
     _apply_allocations(entry, [(invoice.id, amount_pence)], actor)
-    record_timeline(
-        account.id,
+    _on_history(
+        account,
         actor,
         f"{format_gbp(amount_pence)} written off invoice {invoice.number}",
-        detail=reason.strip(),
-    )
-    record_audit(
-        actor,
-        "write_off.made",
-        "ledger_entry",
-        entry.id,
-        account_id=account.id,
-        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason.strip()},
+        detail=reason,
+        action="write_off.made",
+        entry_id=entry.id,
+        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason},
     )
     db.session.commit()
     return entry
@@ -431,8 +437,7 @@ def refund(
 ) -> LedgerEntry:
     """Pay back unallocated credit drawn from one payment or credit note."""
     _positive_pence(amount_pence)
-    if not (reason or "").strip():
-        raise InvalidRequest("Give a reason for the refund")
+    reason = _reason(reason, "refund")
     source = db.session.get(LedgerEntry, source_entry_id)
     if source is None:
         raise NotFound(f"No ledger entry {source_entry_id}")
@@ -444,28 +449,23 @@ def refund(
         raise InvalidRequest(
             f"Only {format_gbp(available)} of that credit is unallocated and refundable"
         )
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.REFUND,
-        amount_pence=amount_pence,
+    entry = _add_entry(
+        account,
+        EntryKind.REFUND,
+        amount_pence,
+        actor,
         source_entry_id=source.id,
         method=source.method,
         external_reference=external_reference,
-        reason=reason.strip(),
-        effective_date=utcnow().date(),
-        created_by_staff_id=actor.staff_id,
+        reason=reason,
     )
-    db.session.add(entry)
-    db.session.flush()
-    record_timeline(
-        account.id, actor, f"Refund of {format_gbp(amount_pence)}", detail=reason.strip()
-    )
-    record_audit(
+    _on_history(
+        account,
         actor,
-        "refund.made",
-        "ledger_entry",
-        entry.id,
-        account_id=account.id,
+        f"Refund of {format_gbp(amount_pence)}",
+        detail=reason,
+        action="refund.made",
+        entry_id=entry.id,
         after={"source_entry_id": source.id, "amount_pence": amount_pence},
     )
     db.session.commit()
@@ -484,8 +484,7 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
     reversal is for what remains. Reversing the same entry again returns the
     first reversal and changes nothing.
     """
-    if not (reason or "").strip():
-        raise InvalidRequest("Give a reason for the reversal")
+    reason = _reason(reason, "reversal")
     original = db.session.get(LedgerEntry, entry_id)
     if original is None:
         raise NotFound(f"No ledger entry {entry_id}")
@@ -505,19 +504,16 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         raise InvalidRequest(
             "That credit has been fully refunded or transferred; there is nothing to reverse"
         )
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=EntryKind.REVERSAL,
-        amount_pence=amount,
-        reverses_entry_id=original.id,
-        invoice_id=original.invoice_id,
-        reason=reason.strip(),
-        effective_date=utcnow().date(),
-        created_by_staff_id=actor.staff_id,
-    )
-    db.session.add(entry)
     try:
-        db.session.flush()
+        entry = _add_entry(
+            account,
+            EntryKind.REVERSAL,
+            amount,
+            actor,
+            reverses_entry_id=original.id,
+            invoice_id=original.invoice_id,
+            reason=reason,
+        )
     except IntegrityError:
         db.session.rollback()  # a concurrent reversal won: same outcome
         return db.session.scalar(
@@ -544,7 +540,7 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         actor,
         f"{original.kind.value.replace('_', ' ').capitalize()} of "
         f"{format_gbp(-original.amount_pence)} reversed",
-        detail=reason.strip(),
+        detail=reason,
     )
     record_audit(
         actor,
@@ -552,7 +548,7 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         "ledger_entry",
         original.id,
         account_id=account.id,
-        after={"reversal_entry_id": entry.id, "amount_pence": amount, "reason": reason.strip()},
+        after={"reversal_entry_id": entry.id, "amount_pence": amount, "reason": reason},
     )
     db.session.commit()
     return entry
@@ -564,8 +560,7 @@ def transfer_credit(
 ) -> tuple[LedgerEntry, LedgerEntry]:
     """Move unallocated credit to another account (e.g. a payment made against the wrong one)."""
     _positive_pence(amount_pence)
-    if not (reason or "").strip():
-        raise InvalidRequest("Give a reason for the transfer")
+    reason = _reason(reason, "transfer")
     source = db.session.get(LedgerEntry, source_entry_id)
     if source is None:
         raise NotFound(f"No ledger entry {source_entry_id}")
@@ -580,26 +575,15 @@ def transfer_credit(
     available = _credit_value(source).available_pence
     if amount_pence > available:
         raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated")
-    today = utcnow().date()
-    out_entry = LedgerEntry(
-        account_id=from_account.id,
-        kind=EntryKind.ADJUSTMENT,
-        amount_pence=amount_pence,
+    out_entry = _add_entry(
+        from_account,
+        EntryKind.ADJUSTMENT,
+        amount_pence,
+        actor,
         source_entry_id=source.id,
-        reason=reason.strip(),
-        effective_date=today,
-        created_by_staff_id=actor.staff_id,
+        reason=reason,
     )
-    in_entry = LedgerEntry(
-        account_id=to_account.id,
-        kind=EntryKind.ADJUSTMENT,
-        amount_pence=-amount_pence,
-        reason=reason.strip(),
-        effective_date=today,
-        created_by_staff_id=actor.staff_id,
-    )
-    db.session.add_all([out_entry, in_entry])
-    db.session.flush()
+    in_entry = _add_entry(to_account, EntryKind.ADJUSTMENT, -amount_pence, actor, reason=reason)
     for account, text in (
         (from_account, f"to account {to_account.reference}"),
         (to_account, f"from account {from_account.reference}"),
@@ -608,7 +592,7 @@ def transfer_credit(
             account.id,
             actor,
             f"Credit of {format_gbp(amount_pence)} transferred {text}",
-            detail=reason.strip(),
+            detail=reason,
         )
     record_audit(
         actor,
