@@ -77,3 +77,22 @@ def check_explicit(
             f"Allocations total {total}p but only {available_pence}p is available"
         )
     return plan
+
+
+def fit_to_outstanding(
+    items: Sequence[OpenItem], requested: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The payer's choice, cut down to what each invoice still owes now.
+
+    Used when money arrives for a choice made earlier (a card payment that
+    cleared after a direct debit already paid part of an invoice): the money
+    is kept, what no longer fits stays as credit on the account.
+    """
+    outstanding = {item.invoice_id: item.outstanding_pence for item in items}
+    plan = []
+    for invoice_id, amount in requested:
+        share = min(amount, outstanding.get(invoice_id, 0))
+        if share > 0:
+            plan.append((invoice_id, share))
+            outstanding[invoice_id] -= share
+    return plan

@@ -19,6 +19,7 @@ from shared.models.directdebit import Collection, CollectionStatus, Mandate, Man
 from shared.models.invoices import Invoice, InvoiceLine, RecoveryStage
 from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
 from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
+from shared.models.payments import CHECKOUT_TRANSITIONS, CardCheckout, CheckoutStatus, ProviderEvent
 from shared.models.plans import (
     Arrangement,
     ArrangementDebt,
@@ -44,6 +45,10 @@ __all__ = [
     "Arrangement",
     "ArrangementDebt",
     "ArrangementStatus",
+    "CHECKOUT_TRANSITIONS",
+    "CardCheckout",
+    "CheckoutStatus",
+    "ProviderEvent",
     "AuditLog",
     "BreathingSpaceType",
     "Channel",

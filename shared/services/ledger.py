@@ -237,35 +237,69 @@ def record_payment(
     the first payment (created=False) and changes nothing. Anything not applied
     to an invoice stays on the account as unallocated credit.
     """
+    fields = dict(
+        account_id=account_id,
+        amount_pence=amount_pence,
+        method=method,
+        actor=actor,
+        external_reference=external_reference,
+        effective_date=effective_date,
+        allocations=allocations,
+        note=note,
+    )
+    try:
+        result = post_payment(**fields)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request committed the same reference first (SQLite has
+        # no row lock to make us wait for it): the payment exists, once.
+        db.session.rollback()
+        if not (external_reference or "").strip():
+            raise
+        result = post_payment(**fields)
+        if result.created:
+            raise
+    return result
+
+
+def post_payment(
+    *,
+    account_id: int,
+    amount_pence: int,
+    method: PaymentMethod,
+    actor: Actor,
+    external_reference: str | None = None,
+    effective_date: date | None = None,
+    allocations: Requested | None = None,
+    note: str | None = None,
+) -> PaymentResult:
+    """record_payment's work without the commit, for use cases that settle a
+    payment together with other changes in one transaction."""
     _positive_pence(amount_pence)
     method = PaymentMethod(method)
-    if external_reference is not None:
-        external_reference = external_reference.strip() or None
+    external_reference = (external_reference or "").strip() or None
     if external_reference:
         existing = _payment_by_reference(external_reference)
         if existing is not None:
             return _same_payment(existing, account_id, amount_pence)
 
     account = _lock_account(account_id)
+    if external_reference:
+        # Again under the account lock: a concurrent request may have won.
+        existing = _payment_by_reference(external_reference)
+        if existing is not None:
+            return _same_payment(existing, account_id, amount_pence)
     plan = _plan(amount_pence, account.id, allocations)
-    try:
-        entry = _add_entry(
-            account,
-            EntryKind.PAYMENT,
-            -amount_pence,
-            actor,
-            method=method,
-            external_reference=external_reference,
-            reason=note,
-            effective_date=effective_date or utcnow().date(),
-        )
-    except IntegrityError:
-        # Another request recorded the same reference between our check and insert.
-        db.session.rollback()
-        existing = _payment_by_reference(external_reference) if external_reference else None
-        if existing is None:
-            raise
-        return _same_payment(existing, account_id, amount_pence)
+    entry = _add_entry(
+        account,
+        EntryKind.PAYMENT,
+        -amount_pence,
+        actor,
+        method=method,
+        external_reference=external_reference,
+        reason=note,
+        effective_date=effective_date or utcnow().date(),
+    )
     _apply_allocations(entry, plan, actor)
     allocated = sum(a for _, a in plan)
     summary = f"Payment of {format_gbp(amount_pence)} received by {method.value.replace('_', ' ')}"
@@ -284,7 +318,6 @@ def record_payment(
             "allocations": plan,
         },
     )
-    db.session.commit()
     return PaymentResult(entry, created=True)
 
 
