@@ -37,6 +37,7 @@ from shared.config import SETTINGS  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 PROCFILE = ROOT / "Procfile.dev"
 DEFAULT_REDIS_URL = next(s.default for s in SETTINGS if s.name == "REDIS_URL")
+DEFAULT_STRIPE_API_BASE = next(s.default for s in SETTINGS if s.name == "STRIPE_API_BASE")
 WEB_HOST, WEB_PORT = "127.0.0.1", 5000
 BASE = f"http://{WEB_HOST}:{WEB_PORT}"
 URLS = (
@@ -265,6 +266,15 @@ def run() -> int:
         else:
             say(f"port {urlsplit(url).port} is taken by something that is not Redis; stop it first")
             return 1
+    # The Stripe stand-in (devtools/stripe_standin.py) runs only while STRIPE_API_BASE is its
+    # default address; empty (api.stripe.com) or any other address means a real Stripe.
+    stripe_base = os.environ.get("STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE)
+    if stripe_base.rstrip("/") != DEFAULT_STRIPE_API_BASE:
+        names = [n for n in names if n != "stripe"]
+        say(f"STRIPE_API_BASE is {stripe_base or 'empty (api.stripe.com)'}: no Stripe stand-in")
+    elif "stripe" in names and port_open("127.0.0.1", urlsplit(stripe_base).port or 8420):
+        names = [n for n in names if n != "stripe"]
+        say(f"something already answers at {stripe_base} (an earlier `make run`?): using it")
     if port_open(WEB_HOST, WEB_PORT):
         say(f"port {WEB_PORT} is already in use on {WEB_HOST}; stop whatever holds it first")
         return 1

@@ -39,6 +39,10 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     from portal import bp as portal_bp
 
     app.register_blueprint(portal_bp)
+    from portal.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
     app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
 
     from shared.health import bp as health_bp

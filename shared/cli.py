@@ -12,12 +12,24 @@ demo = AppGroup("demo", help="Demo data.")
 
 
 @demo.command("seed")
-@click.option("--debtors", type=click.IntRange(min=0), default=1_000, show_default=True,
-              help="How many debtor accounts to add (about 5 invoices each).")
-@click.option("--seed", "seed", type=int, default=1, show_default=True,
-              help="Random seed: the same seed on an empty database gives the same data.")
-@click.option("--if-empty", is_flag=True,
-              help="Do nothing if any debtor account exists (for `make run`).")
+@click.option(
+    "--debtors",
+    type=click.IntRange(min=0),
+    default=1_000,
+    show_default=True,
+    help="How many debtor accounts to add (about 5 invoices each).",
+)
+@click.option(
+    "--seed",
+    "seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Random seed: the same seed on an empty database gives the same data.",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing if any debtor account exists (for `make run`)."
+)
 def seed_command(debtors: int, seed: int, if_empty: bool) -> None:
     """Add realistic demo departments, staff, debtors, invoices, payments and history."""
     # Imported here so every other command starts without loading Faker.
@@ -61,5 +73,33 @@ def logins_command() -> None:
             click.echo("  ".join("-" * w for w in widths))
 
 
+payments = AppGroup("payments", help="Card payments.")
+
+
+@payments.command("reconcile")
+@click.option(
+    "--older-than-minutes",
+    type=click.IntRange(min=0),
+    default=15,
+    show_default=True,
+    help="Only checkouts started at least this long ago.",
+)
+def reconcile_command(older_than_minutes: int) -> None:
+    """Settle card checkouts whose webhook never came, by asking the provider."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from shared.integrations.payments import PaymentGateway
+    from shared.services.card_payments import reconcile_checkouts
+
+    counts = reconcile_checkouts(
+        PaymentGateway.from_config(current_app.config),
+        older_than=timedelta(minutes=older_than_minutes),
+    )
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
+    app.cli.add_command(payments)

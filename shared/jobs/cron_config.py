@@ -12,6 +12,7 @@ RQ's module-level registry. Later issues add the outbox sweeper and batch jobs h
 from rq import cron
 
 from shared.jobs.maintenance import heartbeat
+from shared.jobs.payments import reconcile_card_checkouts
 
 HEARTBEAT_INTERVAL_SECONDS = 60
 
@@ -25,4 +26,14 @@ cron.register(
     job_timeout=30,
     ttl=300,
     result_ttl=600,
+)
+
+# Card checkouts whose webhook never came: ask the provider (see
+# shared/services/card_payments.py). Sessions are left 15 minutes first.
+cron.register(
+    reconcile_card_checkouts,
+    queue_name="default",
+    interval=10 * 60,
+    job_timeout=300,
+    ttl=600,
 )

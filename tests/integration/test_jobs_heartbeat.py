@@ -102,3 +102,13 @@ def test_the_heartbeat_the_scheduler_enqueues_can_be_run_by_a_worker(redis, priv
         _assert_recent(maintenance.scheduler_last_seen(redis))
     finally:
         job.delete()
+
+
+def test_the_cron_config_reconciles_card_checkouts_every_ten_minutes(redis):
+    from shared.jobs.payments import reconcile_card_checkouts
+
+    scheduler = CronScheduler(connection=redis)
+    scheduler.load_config_from_file(CRON_CONFIG)
+    job = next(j for j in scheduler.get_jobs() if j.func is reconcile_card_checkouts)
+    assert job.interval == 600
+    assert job.queue_name in QUEUE_NAMES

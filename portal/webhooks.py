@@ -1,0 +1,36 @@
+"""Provider callbacks. Not part of the portal's pages: no session, no CSRF token
+(the provider's signature is the authentication), JSON in and out."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+
+from shared.integrations.payments import InvalidWebhook, PaymentGateway
+from shared.services import card_payments
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+def payment_gateway() -> PaymentGateway:
+    """The app's payment gateway: tests may install one pointed at the local stand-in."""
+    gateway = current_app.extensions.get("payment_gateway")
+    return gateway if gateway is not None else PaymentGateway.from_config(current_app.config)
+
+
+@bp.post("/webhooks/stripe")
+def stripe_webhook():
+    payload = request.get_data(cache=False)
+    try:
+        event = payment_gateway().parse_webhook(
+            payload, request.headers.get("Stripe-Signature", "")
+        )
+    except InvalidWebhook as exc:
+        # Forged, altered or replayed (older than 5 minutes): refuse, change nothing.
+        log.warning("rejected Stripe webhook: %s", exc)
+        return jsonify(error="invalid signature"), 400
+    # Any failure below is a 500, so the provider retries the delivery later.
+    outcome = card_payments.apply_provider_event(event)
+    return jsonify(received=True, outcome=outcome), 200
