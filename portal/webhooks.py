@@ -7,24 +7,18 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from shared.integrations.payments import InvalidWebhook, PaymentGateway
+from shared.integrations.payments import InvalidWebhook, app_gateway
 from shared.services import card_payments
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
 
 
-def payment_gateway() -> PaymentGateway:
-    """The app's payment gateway: tests may install one pointed at the local stand-in."""
-    gateway = current_app.extensions.get("payment_gateway")
-    return gateway if gateway is not None else PaymentGateway.from_config(current_app.config)
-
-
 @bp.post("/webhooks/stripe")
 def stripe_webhook():
     payload = request.get_data(cache=False)
     try:
-        event = payment_gateway().parse_webhook(
+        event = app_gateway(current_app).parse_webhook(
             payload, request.headers.get("Stripe-Signature", "")
         )
     except InvalidWebhook as exc:

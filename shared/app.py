@@ -22,6 +22,14 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.update(config)
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a load balancer the client's address is in X-Forwarded-For;
+        # rate limits and audit rows need it. Only trust as many hops as we run,
+        # or anyone could claim any address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     db.init_app(app)

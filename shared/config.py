@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
         "http://127.0.0.1:5000",
         "the portal's public address, used in links sent out",
     ),
+    Setting(
+        "TRUSTED_PROXY_HOPS",
+        "0",
+        "how many reverse proxies set X-Forwarded-For/-Proto in front of the app",
+    ),
     Setting("SESSION_IDLE_MINUTES", "30", "idle minutes before a signed-in session ends"),
     Setting(
         "STRIPE_SECRET_KEY",
@@ -229,6 +234,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "COUNCIL_PHONE": raw["COUNCIL_PHONE"],
         "COUNCIL_EMAIL": raw["COUNCIL_EMAIL"],
         "PUBLIC_BASE_URL": str(raw["PUBLIC_BASE_URL"]).rstrip("/"),
+        "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", str(raw["TRUSTED_PROXY_HOPS"]), 0),
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", str(raw["SESSION_IDLE_MINUTES"]), 1),
         "STRIPE_SECRET_KEY": raw["STRIPE_SECRET_KEY"],
         "STRIPE_API_BASE": raw["STRIPE_API_BASE"],

@@ -33,19 +33,50 @@ HB_OVERPAYMENTS = "HBOP"
 MISCELLANEOUS = "MISC"
 
 DEPARTMENTS: tuple[DepartmentSpec, ...] = (
-    DepartmentSpec(ADULT_SOCIAL_CARE, "Adult Social Care - care contributions", "ASC-4120",
-                   False, "care.finance@borsetshire.example", "01632 960101"),
-    DepartmentSpec(TRADE_WASTE, "Trade Waste", "ENV-2210",
-                   True, "trade.waste@borsetshire.example", "01632 960202"),
-    DepartmentSpec(COMMERCIAL_RENTS, "Commercial Property Rents", "EST-3300",
-                   True, "estates@borsetshire.example", "01632 960303"),
+    DepartmentSpec(
+        ADULT_SOCIAL_CARE,
+        "Adult Social Care - care contributions",
+        "ASC-4120",
+        False,
+        "care.finance@borsetshire.example",
+        "01632 960101",
+    ),
+    DepartmentSpec(
+        TRADE_WASTE,
+        "Trade Waste",
+        "ENV-2210",
+        True,
+        "trade.waste@borsetshire.example",
+        "01632 960202",
+    ),
+    DepartmentSpec(
+        COMMERCIAL_RENTS,
+        "Commercial Property Rents",
+        "EST-3300",
+        True,
+        "estates@borsetshire.example",
+        "01632 960303",
+    ),
     # Licence fees are statutory charges, not commercial contracts: no Late Payment Act.
-    DepartmentSpec(LICENSING, "Licensing", "REG-1450",
-                   False, "licensing@borsetshire.example", "01632 960404"),
-    DepartmentSpec(HB_OVERPAYMENTS, "Housing Benefit Overpayments", "REV-5120",
-                   False, "benefits.overpayments@borsetshire.example", "01632 960505"),
-    DepartmentSpec(MISCELLANEOUS, "Miscellaneous Income", "FIN-9000",
-                   False, "income.recovery@borsetshire.example", "01632 960606"),
+    DepartmentSpec(
+        LICENSING, "Licensing", "REG-1450", False, "licensing@borsetshire.example", "01632 960404"
+    ),
+    DepartmentSpec(
+        HB_OVERPAYMENTS,
+        "Housing Benefit Overpayments",
+        "REV-5120",
+        False,
+        "benefits.overpayments@borsetshire.example",
+        "01632 960505",
+    ),
+    DepartmentSpec(
+        MISCELLANEOUS,
+        "Miscellaneous Income",
+        "FIN-9000",
+        False,
+        "income.recovery@borsetshire.example",
+        "01632 960606",
+    ),
 )
 
 # Who raises what: people owe for care, benefit overpayments and sundries;
@@ -55,15 +86,32 @@ PERSON_DEPARTMENT_WEIGHTS = {ADULT_SOCIAL_CARE: 58, HB_OVERPAYMENTS: 22, MISCELL
 ORGANISATION_DEPARTMENT_WEIGHTS = {TRADE_WASTE: 65, LICENSING: 20, COMMERCIAL_RENTS: 15}
 
 PAYMENT_METHOD_WEIGHTS = {
-    ADULT_SOCIAL_CARE: {"direct_debit": 45, "bank_transfer": 15, "cheque": 15,
-                        "telephone_card": 15, "card": 10},
+    ADULT_SOCIAL_CARE: {
+        "direct_debit": 45,
+        "bank_transfer": 15,
+        "cheque": 15,
+        "telephone_card": 15,
+        "card": 10,
+    },
     TRADE_WASTE: {"direct_debit": 50, "bank_transfer": 30, "card": 15, "telephone_card": 5},
     COMMERCIAL_RENTS: {"bank_transfer": 70, "direct_debit": 25, "cheque": 5},
     LICENSING: {"card": 50, "bank_transfer": 30, "telephone_card": 15, "cheque": 5},
-    HB_OVERPAYMENTS: {"telephone_card": 25, "direct_debit": 25, "card": 20,
-                      "bank_transfer": 15, "cash": 10, "cheque": 5},
-    MISCELLANEOUS: {"card": 45, "telephone_card": 25, "bank_transfer": 15,
-                    "cash": 5, "cheque": 5, "direct_debit": 5},
+    HB_OVERPAYMENTS: {
+        "telephone_card": 25,
+        "direct_debit": 25,
+        "card": 20,
+        "bank_transfer": 15,
+        "cash": 10,
+        "cheque": 5,
+    },
+    MISCELLANEOUS: {
+        "card": 45,
+        "telephone_card": 25,
+        "bank_transfer": 15,
+        "cash": 5,
+        "cheque": 5,
+        "direct_debit": 5,
+    },
 }
 
 
@@ -79,12 +127,25 @@ class StaffSpec:
 
 # A second team leader exists so "approved by a different team leader" can be shown.
 STAFF: tuple[StaffSpec, ...] = (
-    StaffSpec("officer", f"officer@{DEMO_EMAIL_DOMAIN}", "Priya Sharma",
-              StaffRole.OFFICER, 25_000, 10_000),
-    StaffSpec("team_leader", f"team.leader@{DEMO_EMAIL_DOMAIN}", "Gareth Hughes",
-              StaffRole.TEAM_LEADER, 500_000, 250_000),
-    StaffSpec("team_leader_2", f"team.leader2@{DEMO_EMAIL_DOMAIN}", "Fiona MacLeod",
-              StaffRole.TEAM_LEADER, 500_000, 250_000),
+    StaffSpec(
+        "officer", f"officer@{DEMO_EMAIL_DOMAIN}", "Priya Sharma", StaffRole.OFFICER, 25_000, 10_000
+    ),
+    StaffSpec(
+        "team_leader",
+        f"team.leader@{DEMO_EMAIL_DOMAIN}",
+        "Gareth Hughes",
+        StaffRole.TEAM_LEADER,
+        500_000,
+        250_000,
+    ),
+    StaffSpec(
+        "team_leader_2",
+        f"team.leader2@{DEMO_EMAIL_DOMAIN}",
+        "Fiona MacLeod",
+        StaffRole.TEAM_LEADER,
+        500_000,
+        250_000,
+    ),
     StaffSpec("admin", f"admin@{DEMO_EMAIL_DOMAIN}", "Sam Okafor", StaffRole.ADMIN, 0, 0),
     StaffSpec("auditor", f"auditor@{DEMO_EMAIL_DOMAIN}", "Helen Carter", StaffRole.AUDITOR, 0, 0),
 )
@@ -123,53 +184,189 @@ TOWNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 TOWN_WEIGHTS = (14, 5, 4, 2, 3, 6, 5, 6, 4, 3, 5, 1, 7, 2, 2, 2, 2, 6, 8, 2, 8, 8, 2)
 
 VILLAGES = (
-    "Upton Snodsbury", "Inkberrow", "Clifton upon Teme", "Wellesbourne", "Kington",
-    "Much Wenlock", "Bishops Cleeve", "Hanley Swan", "Ombersley", "Fladbury",
-    "Broadway", "Bredon", "Wolverley", "Tenbury Wells", "Church Stretton",
+    "Upton Snodsbury",
+    "Inkberrow",
+    "Clifton upon Teme",
+    "Wellesbourne",
+    "Kington",
+    "Much Wenlock",
+    "Bishops Cleeve",
+    "Hanley Swan",
+    "Ombersley",
+    "Fladbury",
+    "Broadway",
+    "Bredon",
+    "Wolverley",
+    "Tenbury Wells",
+    "Church Stretton",
 )
 
 # Letters the Royal Mail uses in the inward code (never C, I, K, M, O, V).
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 STREET_WORDS = (
-    "Church", "Mill", "Station", "High", "Park", "Victoria", "Albert", "Queens", "Kings",
-    "Manor", "School", "Green", "Orchard", "Chapel", "Meadow", "Oak", "Elm", "Ash", "Beech",
-    "Willow", "Malvern", "Severn", "Avon", "Abbey", "Bridge", "Castle", "Farm", "Hill",
-    "Windmill", "Brook", "Cherry", "Hawthorn", "Lime", "Poplar", "Rectory", "Vicarage",
-    "Grange", "Springfield", "Westfield", "Northfield", "Sandy", "Stone", "Well", "Tything",
+    "Church",
+    "Mill",
+    "Station",
+    "High",
+    "Park",
+    "Victoria",
+    "Albert",
+    "Queens",
+    "Kings",
+    "Manor",
+    "School",
+    "Green",
+    "Orchard",
+    "Chapel",
+    "Meadow",
+    "Oak",
+    "Elm",
+    "Ash",
+    "Beech",
+    "Willow",
+    "Malvern",
+    "Severn",
+    "Avon",
+    "Abbey",
+    "Bridge",
+    "Castle",
+    "Farm",
+    "Hill",
+    "Windmill",
+    "Brook",
+    "Cherry",
+    "Hawthorn",
+    "Lime",
+    "Poplar",
+    "Rectory",
+    "Vicarage",
+    "Grange",
+    "Springfield",
+    "Westfield",
+    "Northfield",
+    "Sandy",
+    "Stone",
+    "Well",
+    "Tything",
 )
 STREET_SUFFIXES = (
-    "Road", "Street", "Lane", "Close", "Avenue", "Drive", "Way", "Crescent", "Gardens",
-    "Grove", "Place", "Court", "Terrace", "Walk", "Rise", "View", "Mews", "Row",
+    "Road",
+    "Street",
+    "Lane",
+    "Close",
+    "Avenue",
+    "Drive",
+    "Way",
+    "Crescent",
+    "Gardens",
+    "Grove",
+    "Place",
+    "Court",
+    "Terrace",
+    "Walk",
+    "Rise",
+    "View",
+    "Mews",
+    "Row",
 )
 STREET_SUFFIX_WEIGHTS = (24, 18, 14, 10, 8, 6, 4, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)
 HOUSE_NAMES = (
-    "Rose Cottage", "The Old Rectory", "Orchard House", "Ivy Cottage", "The Barn",
-    "Holly Lodge", "Meadow View", "The Coach House", "Woodside", "Hillcrest",
-    "The Laurels", "Fern Cottage", "Yew Tree Cottage", "The Old School House",
+    "Rose Cottage",
+    "The Old Rectory",
+    "Orchard House",
+    "Ivy Cottage",
+    "The Barn",
+    "Holly Lodge",
+    "Meadow View",
+    "The Coach House",
+    "Woodside",
+    "Hillcrest",
+    "The Laurels",
+    "Fern Cottage",
+    "Yew Tree Cottage",
+    "The Old School House",
 )
 BLOCK_NAMES = (
-    "Albion Court", "Severn House", "Victoria Mansions", "Priory Court", "Kingfisher House",
-    "Mill Wharf", "St John's Court", "Cathedral View", "Riverside House", "Elgar Court",
+    "Albion Court",
+    "Severn House",
+    "Victoria Mansions",
+    "Priory Court",
+    "Kingfisher House",
+    "Mill Wharf",
+    "St John's Court",
+    "Cathedral View",
+    "Riverside House",
+    "Elgar Court",
 )
 ESTATES = (
-    "Riverside Industrial Estate", "Blackpole Trading Estate", "Shire Business Park",
-    "Hanley Road Industrial Estate", "Vale Business Centre", "Enterprise Park",
-    "Station Yard Workshops", "Market Hall", "Crossways Retail Park", "Tything Arcade",
+    "Riverside Industrial Estate",
+    "Blackpole Trading Estate",
+    "Shire Business Park",
+    "Hanley Road Industrial Estate",
+    "Vale Business Centre",
+    "Enterprise Park",
+    "Station Yard Workshops",
+    "Market Hall",
+    "Crossways Retail Park",
+    "Tything Arcade",
 )
 
 TRADES = (
-    "Catering", "Motors", "Builders", "Hair & Beauty", "Convenience Stores", "Fish Bar",
-    "Plumbing & Heating", "Landscapes", "Joinery", "Print", "Garden Centre", "Tea Rooms",
-    "Bakery", "Florists", "Pharmacy", "Taxis", "Logistics", "Care Homes", "Day Nursery",
-    "Kebab House", "Tyres", "Vehicle Repairs", "Cafe", "Dry Cleaners", "Butchers",
-    "Electrical Services", "Scaffolding", "Skip Hire", "Kitchens", "Events",
+    "Catering",
+    "Motors",
+    "Builders",
+    "Hair & Beauty",
+    "Convenience Stores",
+    "Fish Bar",
+    "Plumbing & Heating",
+    "Landscapes",
+    "Joinery",
+    "Print",
+    "Garden Centre",
+    "Tea Rooms",
+    "Bakery",
+    "Florists",
+    "Pharmacy",
+    "Taxis",
+    "Logistics",
+    "Care Homes",
+    "Day Nursery",
+    "Kebab House",
+    "Tyres",
+    "Vehicle Repairs",
+    "Cafe",
+    "Dry Cleaners",
+    "Butchers",
+    "Electrical Services",
+    "Scaffolding",
+    "Skip Hire",
+    "Kitchens",
+    "Events",
 )
 # Professional partnerships are usually LLPs.
-PARTNERSHIP_TRADES = ("Solicitors", "Accountants", "Architects", "Veterinary Surgeons",
-                      "Surveyors", "Dental Practice")
-PUB_NAMES = ("Red Lion", "Swan", "Plough", "Royal Oak", "Bell", "Crown", "White Hart",
-             "Bull", "Fleece", "Talbot", "Coach and Horses", "Three Horseshoes")
+PARTNERSHIP_TRADES = (
+    "Solicitors",
+    "Accountants",
+    "Architects",
+    "Veterinary Surgeons",
+    "Surveyors",
+    "Dental Practice",
+)
+PUB_NAMES = (
+    "Red Lion",
+    "Swan",
+    "Plough",
+    "Royal Oak",
+    "Bell",
+    "Crown",
+    "White Hart",
+    "Bull",
+    "Fleece",
+    "Talbot",
+    "Coach and Horses",
+    "Three Horseshoes",
+)
 
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
@@ -202,20 +399,30 @@ CREDIT_NOTE_REASONS = (
 )
 
 OFFICER_NOTES = (
-    ("call_in", "Debtor called to query the charge; explained how it was calculated",
-     "query resolved"),
-    ("call_out", "Called debtor about the overdue balance; promised to pay by the end of the month",
-     "promise to pay"),
+    (
+        "call_in",
+        "Debtor called to query the charge; explained how it was calculated",
+        "query resolved",
+    ),
+    (
+        "call_out",
+        "Called debtor about the overdue balance; promised to pay by the end of the month",
+        "promise to pay",
+    ),
     ("call_out", "Called debtor; no answer, left a voicemail", "no contact"),
-    ("note", "Debtor disputes the invoice; asked the service to confirm the charges",
-     "dispute raised"),
-    ("call_in", "Debtor asked about paying in instalments; sent income and expenditure form",
-     "arrangement discussed"),
+    (
+        "note",
+        "Debtor disputes the invoice; asked the service to confirm the charges",
+        "dispute raised",
+    ),
+    (
+        "call_in",
+        "Debtor asked about paying in instalments; sent income and expenditure form",
+        "arrangement discussed",
+    ),
     ("email", "Emailed a copy invoice at the debtor's request", "copy sent"),
-    ("note", "Returned mail: 'not known at this address'; tracing new address",
-     "gone away"),
-    ("call_in", "Relative called on the debtor's behalf; no authority on file yet",
-     "third party"),
+    ("note", "Returned mail: 'not known at this address'; tracing new address", "gone away"),
+    ("call_in", "Relative called on the debtor's behalf; no authority on file yet", "third party"),
 )
 
 STAGE_EVENT_TEXT = {

@@ -22,8 +22,20 @@ Charge = tuple[str, list[Line]]
 OUT = VatRate.OUTSIDE_SCOPE
 STD = VatRate.STANDARD
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _month(d: date) -> str:
@@ -37,8 +49,14 @@ def _uk(d: date) -> str:
 def care_contribution(rng: Random, issue: date) -> Charge:
     period = _month(issue)
     if rng.random() < 0.4:
-        lines = [(f"Residential care contribution, 4 weeks from {_uk(issue)}",
-                  4, rng.randrange(9_000, 32_000), OUT)]
+        lines = [
+            (
+                f"Residential care contribution, 4 weeks from {_uk(issue)}",
+                4,
+                rng.randrange(9_000, 32_000),
+                OUT,
+            )
+        ]
         if rng.random() < 0.15:
             lines.append(("Third-party top-up, 4 weeks", 4, rng.randrange(25, 100) * 100, OUT))
     else:
@@ -59,8 +77,14 @@ def trade_waste(rng: Random, issue: date) -> Charge:
     lines = [(f"General waste, {size} bin, collections", lifts, price, STD)]
     if rng.random() < 0.5:
         size, price = rng.choice(_BINS[1:])
-        lines.append((f"Dry mixed recycling, {size} bin, collections",
-                      rng.choice((2, 4, 5)), price * 6 // 10, STD))
+        lines.append(
+            (
+                f"Dry mixed recycling, {size} bin, collections",
+                rng.choice((2, 4, 5)),
+                price * 6 // 10,
+                STD,
+            )
+        )
     if rng.random() < 0.1:
         lines.append(("Duty of care waste transfer note (annual)", 1, 3_500, STD))
     return f"Trade waste collections, {_month(issue)}", lines
@@ -107,8 +131,14 @@ def hb_overpayment(rng: Random, issue: date) -> Charge:
     weeks = min(52, 1 + int(rng.expovariate(1 / 9)))
     start = date.fromordinal(issue.toordinal() - 7 * weeks - rng.randint(14, 90))
     end = date.fromordinal(start.toordinal() + 7 * weeks - 1)
-    lines = [(f"Housing Benefit overpaid {_uk(start)} to {_uk(end)}",
-              weeks, rng.randrange(1_500, 14_000), OUT)]
+    lines = [
+        (
+            f"Housing Benefit overpaid {_uk(start)} to {_uk(end)}",
+            weeks,
+            rng.randrange(1_500, 14_000),
+            OUT,
+        )
+    ]
     return "Housing Benefit overpayment", lines
 
 
@@ -125,8 +155,7 @@ def _misc_item(rng: Random, issue: date) -> Line:
     if r < 0.85:
         return ("Replacement wheeled bin", rng.randint(1, 2), 3_800, STD)
     if r < 0.93:
-        return ("Damage to council property: repair costs", 1,
-                rng.randrange(150, 2_500) * 100, OUT)
+        return ("Damage to council property: repair costs", 1, rng.randrange(150, 2_500) * 100, OUT)
     return ("Court costs awarded", 1, rng.choice((9_000, 11_500, 15_000)), OUT)
 
 

@@ -28,37 +28,104 @@ from shared.money import format_gbp
 # Insertion order matters: foreign keys are checked row by row.
 TABLES: dict[str, tuple[str, ...]] = {
     "debtor_accounts": (
-        "id", "reference", "kind", "title", "forename", "surname", "organisation_name",
-        "company_number", "email", "mobile_phone", "other_phone", "preferred_channel",
-        "consent_email", "consent_sms", "consent_updated_at", "vulnerable",
-        "vulnerability_reason", "vulnerability_review_date", "breathing_space_type",
-        "breathing_space_start", "breathing_space_end", "breathing_space_reference",
-        "deceased", "date_of_death", "created_at", "updated_at",
+        "id",
+        "reference",
+        "kind",
+        "title",
+        "forename",
+        "surname",
+        "organisation_name",
+        "company_number",
+        "email",
+        "mobile_phone",
+        "other_phone",
+        "preferred_channel",
+        "consent_email",
+        "consent_sms",
+        "consent_updated_at",
+        "vulnerable",
+        "vulnerability_reason",
+        "vulnerability_review_date",
+        "breathing_space_type",
+        "breathing_space_start",
+        "breathing_space_end",
+        "breathing_space_reference",
+        "deceased",
+        "date_of_death",
+        "created_at",
+        "updated_at",
     ),
     "addresses": (
-        "id", "account_id", "line1", "line2", "town", "county", "postcode", "postcode_key",
-        "is_primary", "created_at",
+        "id",
+        "account_id",
+        "line1",
+        "line2",
+        "town",
+        "county",
+        "postcode",
+        "postcode_key",
+        "is_primary",
+        "created_at",
     ),
     "invoices": (
-        "id", "number", "account_id", "department_id", "issue_date", "due_date", "description",
-        "net_pence", "vat_pence", "total_pence", "recovery_stage", "recovery_stage_at",
-        "raised_by_staff_id", "created_at",
+        "id",
+        "number",
+        "account_id",
+        "department_id",
+        "issue_date",
+        "due_date",
+        "description",
+        "net_pence",
+        "vat_pence",
+        "total_pence",
+        "recovery_stage",
+        "recovery_stage_at",
+        "raised_by_staff_id",
+        "created_at",
     ),
     "invoice_lines": (
-        "id", "invoice_id", "line_no", "description", "quantity", "unit_price_pence",
-        "net_pence", "vat_rate", "vat_pence",
+        "id",
+        "invoice_id",
+        "line_no",
+        "description",
+        "quantity",
+        "unit_price_pence",
+        "net_pence",
+        "vat_rate",
+        "vat_pence",
     ),
     "ledger_entries": (
-        "id", "account_id", "kind", "amount_pence", "invoice_id", "method",
-        "external_reference", "reason", "effective_date", "created_by_staff_id", "created_at",
+        "id",
+        "account_id",
+        "kind",
+        "amount_pence",
+        "invoice_id",
+        "method",
+        "external_reference",
+        "reason",
+        "effective_date",
+        "created_by_staff_id",
+        "created_at",
     ),
     "allocations": (
-        "id", "credit_entry_id", "invoice_id", "amount_pence", "created_by_staff_id",
+        "id",
+        "credit_entry_id",
+        "invoice_id",
+        "amount_pence",
+        "created_by_staff_id",
         "created_at",
     ),
     "contact_events": (
-        "id", "account_id", "occurred_at", "kind", "summary", "detail", "outcome",
-        "follow_up_date", "staff_id", "created_at",
+        "id",
+        "account_id",
+        "occurred_at",
+        "kind",
+        "summary",
+        "detail",
+        "outcome",
+        "follow_up_date",
+        "staff_id",
+        "created_at",
     ),
 }
 
@@ -213,17 +280,26 @@ class Generator:
         vulnerability = (None, None)
         if vulnerable:
             # Some reviews are already overdue, as they are in a real caseload.
-            vulnerability = (rng.choice(catalogue.VULNERABILITY_REASONS),
-                             self.day(today + rng.randint(-20, 180)))
+            vulnerability = (
+                rng.choice(catalogue.VULNERABILITY_REASONS),
+                self.day(today + rng.randint(-20, 180)),
+            )
 
         contact = self._organisation(created_at) if org else self._person(created_at)
-        rows["debtor_accounts"].append((
-            account_id, reference, *contact,
-            int(vulnerable), *vulnerability,
-            *bs,
-            int(deceased), self.day(death) if death else None,
-            created_at, created_at,
-        ))
+        rows["debtor_accounts"].append(
+            (
+                account_id,
+                reference,
+                *contact,
+                int(vulnerable),
+                *vulnerability,
+                *bs,
+                int(deceased),
+                self.day(death) if death else None,
+                created_at,
+                created_at,
+            )
+        )
         rows["addresses"].append(self._address(account_id, org, created_at))
 
         top_stage = self._invoices(rows, account_id, org, issue_days, stage_as_of)
@@ -249,13 +325,22 @@ class Generator:
         email = None
         if rng.random() < 0.70:
             suffix = str(rng.randint(1, 99)) if rng.random() < 0.5 else ""
-            email = (f"{slug(forename)}.{slug(surname)}{suffix}"
-                     f"@{rng.choice(catalogue.EMAIL_DOMAINS)}")
+            email = (
+                f"{slug(forename)}.{slug(surname)}{suffix}@{rng.choice(catalogue.EMAIL_DOMAINS)}"
+            )
         mobile_phone = mobile(rng) if rng.random() < 0.60 else None
         other_phone = landline(rng) if rng.random() < 0.15 else None
         return (
-            "person", title, forename, surname, None, None,
-            email, mobile_phone, other_phone, *self._channel(email, mobile_phone, created_at),
+            "person",
+            title,
+            forename,
+            surname,
+            None,
+            None,
+            email,
+            mobile_phone,
+            other_phone,
+            *self._channel(email, mobile_phone, created_at),
         )
 
     def _organisation(self, created_at: str) -> tuple:
@@ -272,8 +357,16 @@ class Generator:
         mobile_phone = mobile(rng) if rng.random() < 0.30 else None
         other_phone = landline(rng) if rng.random() < 0.85 else None
         return (
-            "organisation", None, None, None, name, company_number,
-            email, mobile_phone, other_phone, *self._channel(email, mobile_phone, created_at),
+            "organisation",
+            None,
+            None,
+            None,
+            name,
+            company_number,
+            email,
+            mobile_phone,
+            other_phone,
+            *self._channel(email, mobile_phone, created_at),
         )
 
     def _channel(self, email: str | None, mobile_phone: str | None, created_at: str) -> tuple:
@@ -308,13 +401,24 @@ class Generator:
             line2 = rng.choice(catalogue.VILLAGES) if rng.random() < 0.15 else None
             line1 = f"{rng.randint(1, 180)} {street}"
         code = postcode(rng, districts)
-        return (self.next_id("addresses"), account_id, line1, line2, town, county, code,
-                postcode_key(code), 1, created_at)
+        return (
+            self.next_id("addresses"),
+            account_id,
+            line1,
+            line2,
+            town,
+            county,
+            code,
+            postcode_key(code),
+            1,
+            created_at,
+        )
 
     # -- what they owe and paid --------------------------------------------------
 
-    def _invoices(self, rows, account_id: int, org: bool, issue_days: list[int],
-                  stage_as_of: int) -> tuple[int, str, str, str] | None:
+    def _invoices(
+        self, rows, account_id: int, org: bool, issue_days: list[int], stage_as_of: int
+    ) -> tuple[int, str, str, str] | None:
         """Write the account's invoices, lines, ledger and allocations; return its worst stage."""
         rng = self.rng
         today = self.today_ord
@@ -342,12 +446,24 @@ class Generator:
                 net_total += net
                 vat_total += vat
                 line_totals.append(net + vat)
-                lines_out.append((self.next_id("invoice_lines"), invoice_id, line_no, text,
-                                  quantity, unit_price, net, rate.value, vat))
+                lines_out.append(
+                    (
+                        self.next_id("invoice_lines"),
+                        invoice_id,
+                        line_no,
+                        text,
+                        quantity,
+                        unit_price,
+                        net,
+                        rate.value,
+                        vat,
+                    )
+                )
             total = net_total + vat_total
             created_at = f"{self.day(issue)} {_BATCH_TIME}"
-            events.append((issue, 0, "invoice", total, invoice_id, None, None, None, None, 0,
-                           created_at))
+            events.append(
+                (issue, 0, "invoice", total, invoice_id, None, None, None, None, 0, created_at)
+            )
 
             remaining = total
             if rng.random() < CREDIT_NOTE_SHARE:
@@ -358,17 +474,32 @@ class Generator:
                 else:
                     credit = max(1, total * rng.randint(10, 50) // 100)
                 when = min(today, issue + rng.randint(1, 25))
-                events.append((when, 1, "credit_note", -credit, invoice_id, None,
-                               rng.choice(catalogue.CREDIT_NOTE_REASONS),
-                               rng.choice(self._approvers), invoice_id, credit, None))
+                events.append(
+                    (
+                        when,
+                        1,
+                        "credit_note",
+                        -credit,
+                        invoice_id,
+                        None,
+                        rng.choice(catalogue.CREDIT_NOTE_REASONS),
+                        rng.choice(self._approvers),
+                        invoice_id,
+                        credit,
+                        None,
+                    )
+                )
                 remaining -= credit
 
             outstanding = remaining - self._payments(events, dept, issue, invoice_id, remaining)
             stage, stage_at = "none", None
             if outstanding > 0:
                 overdue = stage_as_of - due
-                if (overdue >= REFERRAL_AFTER_DAYS + 30 and outstanding >= REFERRAL_MIN_PENCE
-                        and rng.random() < 0.25):
+                if (
+                    overdue >= REFERRAL_AFTER_DAYS + 30
+                    and outstanding >= REFERRAL_MIN_PENCE
+                    and rng.random() < 0.25
+                ):
                     stage, stage_at = "referred_legal", due + REFERRAL_AFTER_DAYS
                 else:
                     for days, name in STAGES:
@@ -376,17 +507,33 @@ class Generator:
                             stage, stage_at = name, due + days
                             break
             stage_stamp = f"{self.day(stage_at)} {_BATCH_TIME}" if stage_at else None
-            invoices.append((invoice_id, number, account_id, self.ctx.department_ids[dept],
-                             self.day(issue), self.day(due), description, net_total, vat_total,
-                             total, stage, stage_stamp, None, created_at))
+            invoices.append(
+                (
+                    invoice_id,
+                    number,
+                    account_id,
+                    self.ctx.department_ids[dept],
+                    self.day(issue),
+                    self.day(due),
+                    description,
+                    net_total,
+                    vat_total,
+                    total,
+                    stage,
+                    stage_stamp,
+                    None,
+                    created_at,
+                )
+            )
             if stage != "none" and (top is None or STAGE_RANK[stage] >= STAGE_RANK[top[1]]):
                 top = (STAGE_RANK[stage], stage, number, stage_stamp)
 
         self._ledger(rows, account_id, events)
         return top
 
-    def _payments(self, events: list, dept: str, issue: int, invoice_id: int,
-                  remaining: int) -> int:
+    def _payments(
+        self, events: list, dept: str, issue: int, invoice_id: int, remaining: int
+    ) -> int:
         """Add payment events for one invoice; return how much of it they settle."""
         rng = self.rng
         today = self.today_ord
@@ -416,8 +563,21 @@ class Generator:
             amount = applied
             if overpaid and n == k - 1:
                 amount += rng.randrange(100, 5_000)  # the payer rounded up or paid twice
-            events.append((min(when, today), 2, "payment", -amount, None, method, None, staff,
-                           invoice_id, applied, None))
+            events.append(
+                (
+                    min(when, today),
+                    2,
+                    "payment",
+                    -amount,
+                    None,
+                    method,
+                    None,
+                    staff,
+                    invoice_id,
+                    applied,
+                    None,
+                )
+            )
             when += rng.randint(28, 31)
         return target
 
@@ -425,56 +585,135 @@ class Generator:
         ledger = rows["ledger_entries"]
         allocations = rows["allocations"]
         events.sort(key=itemgetter(0, 1))
-        for (when, _order, kind, amount, entry_invoice, method, reason, staff,
-             alloc_invoice, alloc_amount, created_at) in events:
+        for (
+            when,
+            _order,
+            kind,
+            amount,
+            entry_invoice,
+            method,
+            reason,
+            staff,
+            alloc_invoice,
+            alloc_amount,
+            created_at,
+        ) in events:
             entry_id = self.next_id("ledger_entries")
             reference = f"demo-pay-{entry_id}" if method in _GATEWAY_METHODS else None
             if created_at is None:
                 created_at = self.stamp(when)
-            ledger.append((entry_id, account_id, kind, amount, entry_invoice, method, reference,
-                           reason, self.day(when), staff, created_at))
+            ledger.append(
+                (
+                    entry_id,
+                    account_id,
+                    kind,
+                    amount,
+                    entry_invoice,
+                    method,
+                    reference,
+                    reason,
+                    self.day(when),
+                    staff,
+                    created_at,
+                )
+            )
             if alloc_amount:
-                allocations.append((self.next_id("allocations"), entry_id, alloc_invoice,
-                                    alloc_amount, staff, created_at))
+                allocations.append(
+                    (
+                        self.next_id("allocations"),
+                        entry_id,
+                        alloc_invoice,
+                        alloc_amount,
+                        staff,
+                        created_at,
+                    )
+                )
 
     # -- the timeline ---------------------------------------------------------------
 
-    def _history(self, rows, account_id: int, created_ord: int, top_stage, vulnerability_reason,
-                 bs: tuple, death: int | None) -> None:
+    def _history(
+        self,
+        rows,
+        account_id: int,
+        created_ord: int,
+        top_stage,
+        vulnerability_reason,
+        bs: tuple,
+        death: int | None,
+    ) -> None:
         rng = self.rng
         today = self.today_ord
         events = rows["contact_events"]
         officer = self.ctx.staff_ids["officer"]
 
-        def add(when: str, kind: str, summary: str, outcome=None, follow_up=None, staff=None,
-                detail=None):
-            events.append((self.next_id("contact_events"), account_id, when, kind, summary,
-                           detail, outcome, follow_up, staff, when))
+        def add(
+            when: str,
+            kind: str,
+            summary: str,
+            outcome=None,
+            follow_up=None,
+            staff=None,
+            detail=None,
+        ):
+            events.append(
+                (
+                    self.next_id("contact_events"),
+                    account_id,
+                    when,
+                    kind,
+                    summary,
+                    detail,
+                    outcome,
+                    follow_up,
+                    staff,
+                    when,
+                )
+            )
 
         last_invoice = rows["invoices"][-1]
         if rng.random() < 0.6:
-            add(last_invoice[13], "system",
-                f"Invoice {last_invoice[1]} raised for {format_gbp(last_invoice[9])}")
+            add(
+                last_invoice[13],
+                "system",
+                f"Invoice {last_invoice[1]} raised for {format_gbp(last_invoice[9])}",
+            )
         if top_stage is not None:
             _rank, stage, number, stamp = top_stage
             add(stamp, "system", catalogue.STAGE_EVENT_TEXT[stage].format(number=number))
         if vulnerability_reason:
             when = rng.randint(created_ord, today)
-            add(self.stamp(when), "note", f"Vulnerability recorded: {vulnerability_reason}",
-                staff=officer)
+            add(
+                self.stamp(when),
+                "note",
+                f"Vulnerability recorded: {vulnerability_reason}",
+                staff=officer,
+            )
         if bs[0]:
             kind = "standard" if bs[0] == "standard" else "mental health crisis"
-            add(f"{bs[1]} {_BATCH_TIME}", "system",
+            add(
+                f"{bs[1]} {_BATCH_TIME}",
+                "system",
                 f"Breathing Space ({kind}) notified, reference {bs[3]}: "
-                "recovery action and contact paused")
+                "recovery action and contact paused",
+            )
         if death is not None:
             when = min(today, death + rng.randint(3, 20))
-            add(self.stamp(when), "call_in",
+            add(
+                self.stamp(when),
+                "call_in",
                 "Notified of the debtor's death; account referred to the deceased estates team",
-                outcome="deceased", staff=officer)
+                outcome="deceased",
+                staff=officer,
+            )
         if rng.random() < 0.04:
             kind, summary, outcome = rng.choice(catalogue.OFFICER_NOTES)
             when = rng.randint(max(created_ord, today - 120), today)
             follow_up = self.day(when + rng.randint(7, 14)) if rng.random() < 0.3 else None
-            add(self.stamp(when), kind, summary, outcome=outcome, follow_up=follow_up,
-                staff=rng.choice(self._officers))
+            add(
+                self.stamp(when),
+                kind,
+                summary,
+                outcome=outcome,
+                follow_up=follow_up,
+                staff=rng.choice(self._officers),
+            )

@@ -83,4 +83,4 @@ def mobile(rng: Random) -> str:
 def landline(rng: Random) -> str:
     prefix = rng.choice(catalogue.LANDLINE_PREFIXES)
     digits = 11 - len(prefix.replace(" ", ""))  # UK numbers are 11 digits with the leading 0
-    return f"{prefix}{rng.randrange(10 ** digits):0{digits}d}"
+    return f"{prefix}{rng.randrange(10**digits):0{digits}d}"

@@ -66,8 +66,11 @@ def ensure_departments() -> tuple[dict[str, int], int]:
     for spec in catalogue.DEPARTMENTS:
         if spec.code not in existing:
             dept = ServiceDepartment(
-                code=spec.code, name=spec.name, cost_centre=spec.cost_centre,
-                is_commercial=spec.is_commercial, contact_email=spec.contact_email,
+                code=spec.code,
+                name=spec.name,
+                cost_centre=spec.cost_centre,
+                is_commercial=spec.is_commercial,
+                contact_email=spec.contact_email,
                 contact_phone=spec.contact_phone,
             )
             db.session.add(dept)
@@ -88,8 +91,11 @@ def ensure_staff() -> tuple[dict[str, int], int]:
         password_hash = generate_password_hash(catalogue.DEMO_PASSWORD)
         for spec in missing:
             user = StaffUser(
-                email=spec.email, full_name=spec.full_name, role=spec.role,
-                password_hash=password_hash, refund_limit_pence=spec.refund_limit_pence,
+                email=spec.email,
+                full_name=spec.full_name,
+                role=spec.role,
+                password_hash=password_hash,
+                refund_limit_pence=spec.refund_limit_pence,
                 write_off_limit_pence=spec.write_off_limit_pence,
             )
             db.session.add(user)
@@ -156,8 +162,11 @@ def seed_demo(
                 done["debtors"] += chunk_debtors
                 done["rows"] += sum(chunk_counts.values())
                 if progress is not None:
-                    progress(Progress(done["debtors"], debtors, done["rows"],
-                                      time.perf_counter() - started))
+                    progress(
+                        Progress(
+                            done["debtors"], debtors, done["rows"], time.perf_counter() - started
+                        )
+                    )
 
         pool = WriterPool(engine, writers, written)
         try:
@@ -196,6 +205,8 @@ def demo_logins() -> list[DemoLogin]:
         sa.select(StaffUser).where(StaffUser.email.like(f"%@{catalogue.DEMO_EMAIL_DOMAIN}"))
     ).all()
     position = {spec.email: n for n, spec in enumerate(catalogue.STAFF)}
-    users = sorted(users, key=lambda u: (catalogue.ROLE_ORDER[u.role],
-                                         position.get(u.email, len(position)), u.email))
+    users = sorted(
+        users,
+        key=lambda u: (catalogue.ROLE_ORDER[u.role], position.get(u.email, len(position)), u.email),
+    )
     return [DemoLogin(u.email, u.role.value, u.full_name, catalogue.DEMO_PASSWORD) for u in users]

@@ -63,9 +63,10 @@ class PostgresWriter(BulkWriter):
             return int(cursor.fetchone()[0])
 
     def write(self, table, columns, rows):
-        with self.conn.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        ) as copy:
+        with (
+            self.conn.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 

@@ -248,3 +248,10 @@ class PaymentGateway:
             amount_total=int(session["amount_total"]),
             metadata=_str_dict(session.get("metadata")),
         )
+
+
+def app_gateway(app) -> PaymentGateway:
+    """The app's gateway: one installed in app.extensions["payment_gateway"] (the
+    tests install one pointed at the local stand-in), else Stripe from config."""
+    gateway = app.extensions.get("payment_gateway")
+    return gateway if gateway is not None else PaymentGateway.from_config(app.config)

@@ -147,6 +147,10 @@ def raise_invoice(
     actor: Actor,
 ) -> Invoice:
     """Raise an invoice with its lines and VAT, and debit the account with its total."""
+    # Stored the way the public types them back to us, so lookups are exact.
+    number = "".join((number or "").split()).upper()
+    if not number:
+        raise InvalidRequest("An invoice needs a number")
     if not lines:
         raise InvalidRequest("An invoice needs at least one line")
     if due_date < issue_date:

@@ -89,3 +89,24 @@ def axe_violations(page) -> list[str]:
         f"{', '.join(n['target'][0] if n['target'] else '?' for n in v['nodes'][:3])})"
         for v in results.response["violations"]
     ]
+
+
+@pytest.fixture
+def live_payments(live_server, gateway, base_url):
+    """The live app paying through the local Stripe stand-in, whose webhooks reach the app.
+
+    The stand-in signs webhooks with the gateway's secret, which is what the
+    app's /webhooks/stripe checks them against.
+    """
+    import requests
+
+    from tests.stripe_fixtures import WEBHOOK_SECRET
+
+    app, base = live_server
+    app.extensions["payment_gateway"] = gateway
+    requests.post(
+        f"{base_url}/_config/webhooks/app",
+        data={"url": f"{base}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+        timeout=5,
+    ).raise_for_status()
+    return app, base

@@ -64,3 +64,17 @@ def test_every_setting_is_documented_in_the_readme():
     readme = Path(PROJECT_ROOT, "README.md").read_text()
     missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize("hops, expected", [(0, "10.0.0.1"), (1, "203.0.113.7")])
+def test_client_addresses_come_from_the_proxy_only_when_told_to_trust_it(hops, expected):
+    from flask import request
+
+    from shared.app import create_app
+
+    app = create_app(load_config(environ={"TRUSTED_PROXY_HOPS": str(hops)}))
+    app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
+    response = app.test_client().get(
+        "/ip", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    assert response.get_data(as_text=True) == expected
