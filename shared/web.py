@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -63,7 +64,9 @@ def init_app(app: Flask) -> None:
     )
     _register_error_pages(app)
 
-    csp = content_security_policy(govuk_template_inline_script_hashes(app))
+    csp = content_security_policy(
+        govuk_template_inline_script_hashes(app), form_targets=[checkout_origin(app.config)]
+    )
     production = app.config.get("APP_ENV") == "production"
 
     @app.after_request
@@ -165,7 +168,20 @@ def govuk_template_inline_script_hashes(app: Flask) -> list[str]:
     return [csp_hash(script) for script in inline_scripts(html)]
 
 
-def content_security_policy(script_hashes: list[str]) -> str:
+def checkout_origin(config) -> str:
+    """Where the pay form's redirect goes: the provider's hosted checkout page.
+
+    Browsers apply form-action to the redirects that follow a form post too, so
+    without this the 303 to the payment page is blocked and nobody can pay.
+    """
+    api_base = str(config.get("STRIPE_API_BASE") or "")
+    if not api_base:
+        return "https://checkout.stripe.com"
+    parts = urlsplit(api_base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(script_hashes: list[str], form_targets: list[str] = ()) -> str:
     script_src = " ".join(["'self'", *script_hashes])
     return "; ".join(
         [
@@ -177,7 +193,7 @@ def content_security_policy(script_hashes: list[str]) -> str:
             "font-src 'none'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *form_targets]),
             "frame-ancestors 'none'",
         ]
     )

@@ -128,3 +128,28 @@ def redis_url() -> str:
             f"Redis is not reachable at {TEST_REDIS_URL} ({exc}); run the suite with `make test`"
         )
     return TEST_REDIS_URL
+
+
+@pytest.fixture
+def isolated_limiter(redis_url, worker_id_str):
+    """Give an app the real rate limiter on the test Redis, under keys of this
+    worker's own, emptied before and after, so tests never trip each other's limits."""
+    from shared.ratelimit import RateLimiter, use_limiter
+
+    made = []
+
+    def flush(limiter):
+        keys = list(limiter.redis.scan_iter(match=f"{limiter.prefix}*"))
+        if keys:
+            limiter.redis.delete(*keys)
+
+    def install(app):
+        limiter = RateLimiter.from_url(redis_url, prefix=f"test-ratelimit:{worker_id_str}:")
+        use_limiter(app, limiter)
+        flush(limiter)
+        made.append(limiter)
+        return limiter
+
+    yield install
+    for limiter in made:
+        flush(limiter)

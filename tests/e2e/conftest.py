@@ -8,6 +8,7 @@ services on this machine's closed network.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,17 +29,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(database_url):
-    app = create_app(make_config(database_url))
+@contextmanager
+def serve(app):
+    """Serve `app` on a free port of 127.0.0.1 in a thread, for a real browser."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(database_url):
+    app = create_app(make_config(database_url))
+    with serve(app) as base:
+        yield app, base
 
 
 @pytest.fixture(scope="session")
@@ -79,34 +87,67 @@ def page_factory(browser):
         context.close()
 
 
+def _govuk_conditional_radio_expanded(violation: dict, node: dict) -> bool:
+    """GOV.UK Frontend's one deliberate, documented axe failure.
+
+    Its script sets aria-expanded on radios that reveal a conditional question.
+    ARIA 1.2 does not list aria-expanded for radios, so axe reports
+    aria-allowed-attr; the GOV.UK team keeps it because screen readers announce
+    it (alphagov/govuk-frontend#979, listed there as a known issue). Only that
+    exact case is let through: any other attribute or element still fails.
+    """
+    if violation["id"] != "aria-allowed-attr":
+        return False
+    flagged = [item.get("data") for item in node.get("any", []) + node.get("all", [])]
+    attributes = [
+        a for data in flagged if data for a in (data if isinstance(data, list) else [data])
+    ]
+    return (
+        "govuk-radios__input" in node.get("html", "")
+        and "aria-controls=" in node.get("html", "")
+        and bool(attributes)
+        and all(str(a).startswith("aria-expanded=") for a in attributes)
+    )
+
+
 def axe_violations(page) -> list[str]:
     """Run axe-core (bundled in axe-playwright-python) in the page; describe each violation."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
-        f"{', '.join(n['target'][0] if n['target'] else '?' for n in v['nodes'][:3])})"
-        for v in results.response["violations"]
-    ]
+    problems = []
+    for v in results.response["violations"]:
+        nodes = [n for n in v["nodes"] if not _govuk_conditional_radio_expanded(v, n)]
+        if nodes:
+            targets = ", ".join(n["target"][0] if n["target"] else "?" for n in nodes[:3])
+            problems.append(f"{v['id']}: {v['help']} ({len(nodes)} nodes: {targets})")
+    return problems
 
 
 @pytest.fixture
-def live_payments(live_server, gateway, base_url):
-    """The live app paying through the local Stripe stand-in, whose webhooks reach the app.
+def live_payments(database_url, base_url, isolated_limiter):
+    """The live app configured for the local Stripe stand-in, whose webhooks reach the app.
 
-    The stand-in signs webhooks with the gateway's secret, which is what the
-    app's /webhooks/stripe checks them against.
+    Configured the way `make run` is, through settings rather than overrides, so
+    the Content-Security-Policy lets the pay form continue to the checkout page.
     """
     import requests
 
-    from tests.stripe_fixtures import WEBHOOK_SECRET
+    from tests.stripe_fixtures import SECRET_KEY, WEBHOOK_SECRET
 
-    app, base = live_server
-    app.extensions["payment_gateway"] = gateway
-    requests.post(
-        f"{base_url}/_config/webhooks/app",
-        data={"url": f"{base}/webhooks/stripe", "secret": WEBHOOK_SECRET},
-        timeout=5,
-    ).raise_for_status()
-    return app, base
+    app = create_app(
+        make_config(
+            database_url,
+            STRIPE_API_BASE=base_url,
+            STRIPE_SECRET_KEY=SECRET_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+    )
+    isolated_limiter(app)
+    with serve(app) as base:
+        requests.post(
+            f"{base_url}/_config/webhooks/app",
+            data={"url": f"{base}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+            timeout=5,
+        ).raise_for_status()
+        yield app, base

@@ -38,19 +38,8 @@ _event_ids = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def limiter(app, redis_url, worker_id_str):
-    """The real limiter on the test Redis, under a prefix of its own, emptied before and after."""
-    limiter = RateLimiter.from_url(redis_url, prefix=f"test-ratelimit:{worker_id_str}:")
-    use_limiter(app, limiter)
-
-    def flush():
-        keys = list(limiter.redis.scan_iter(match=f"{limiter.prefix}*"))
-        if keys:
-            limiter.redis.delete(*keys)
-
-    flush()
-    yield limiter
-    flush()
+def limiter(app, isolated_limiter):
+    return isolated_limiter(app)
 
 
 @pytest.fixture

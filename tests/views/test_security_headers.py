@@ -35,7 +35,9 @@ def test_every_page_sends_the_security_headers(client, path):
     assert csp["font-src"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'self'"]
-    assert csp["form-action"] == ["'self'"]
+    # Forms post to us; the pay form's redirect goes on to the checkout page (the
+    # local stand-in under the test config).
+    assert csp["form-action"] == ["'self'", "http://127.0.0.1:8420"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
@@ -107,3 +109,13 @@ def test_no_page_is_stored_while_someone_is_signed_in_but_assets_still_are(
     assert stylesheet.status_code == icon.status_code == 200
     assert "no-store" not in stylesheet.headers.get("Cache-Control", "")
     assert "no-store" not in icon.headers.get("Cache-Control", "")
+
+
+def test_with_real_stripe_forms_may_continue_only_to_stripe_checkout():
+    from shared.config import load_config
+    from shared.web import checkout_origin
+
+    assert (
+        checkout_origin(load_config(environ={"STRIPE_API_BASE": ""}))
+        == "https://checkout.stripe.com"
+    )
