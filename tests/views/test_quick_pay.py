@@ -559,7 +559,9 @@ def test_the_return_page_says_payment_received_once_the_webhook_has_recorded_it(
     panel = page.select_one(".govuk-panel--confirmation")
     assert text(panel.select_one(".govuk-panel__title")) == "Payment received"
     assert "£100.00" in text(panel)
-    assert checkout.reference in text(panel)
+    # Real markup, not escaped tags shown to the payer.
+    assert text(panel.select_one(".govuk-panel__body strong")) == checkout.reference
+    assert "<" not in text(panel)
     assert "We have sent a receipt to payer@example.com" in text(page.main)
     assert page.select_one('meta[http-equiv="refresh"]') is None
 
