@@ -59,7 +59,8 @@ def seed_command(debtors: int, seed: int, if_empty: bool) -> None:
 @demo.command("logins")
 def logins_command() -> None:
     """List the demo staff logins (email, role, password)."""
-    from shared.demo import demo_logins
+    from shared.demo import demo_bills, demo_logins
+    from shared.money import format_gbp
 
     logins = demo_logins()
     if not logins:
@@ -71,6 +72,13 @@ def logins_command() -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
+    bills = demo_bills()
+    if bills:
+        click.echo("")
+        click.echo("Bills to try paying at /pay (invoice number and postcode):")
+        for bill in bills:
+            owed = format_gbp(bill.outstanding_pence)
+            click.echo(f"  {bill.invoice_number}  {bill.postcode:<8}  {owed} to pay")
 
 
 payments = AppGroup("payments", help="Card payments.")

@@ -4,13 +4,23 @@ See docs/demo-data.md for what the data set contains and how fast it loads.
 """
 
 from shared.demo.catalogue import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
-from shared.demo.seed import DemoLogin, Progress, demo_logins, has_debtors, seed_demo
+from shared.demo.seed import (
+    DemoBill,
+    DemoLogin,
+    Progress,
+    demo_bills,
+    demo_logins,
+    has_debtors,
+    seed_demo,
+)
 
 __all__ = [
     "DEMO_EMAIL_DOMAIN",
     "DEMO_PASSWORD",
+    "DemoBill",
     "DemoLogin",
     "Progress",
+    "demo_bills",
     "demo_logins",
     "has_debtors",
     "seed_demo",

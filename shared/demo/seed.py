@@ -33,7 +33,7 @@ from shared.demo.pipeline import WriterPool
 from shared.demo.pools import build_pools
 from shared.demo.writers import writer_for
 from shared.extensions import db
-from shared.models import DebtorAccount, ServiceDepartment, StaffUser
+from shared.models import Address, Allocation, DebtorAccount, Invoice, ServiceDepartment, StaffUser
 
 DEFAULT_CHUNK = 5_000
 # Two writers keep two PostgreSQL backends busy; more only contend on a small machine.
@@ -210,3 +210,39 @@ def demo_logins() -> list[DemoLogin]:
         key=lambda u: (catalogue.ROLE_ORDER[u.role], position.get(u.email, len(position)), u.email),
     )
     return [DemoLogin(u.email, u.role.value, u.full_name, catalogue.DEMO_PASSWORD) for u in users]
+
+
+@dataclass(frozen=True)
+class DemoBill:
+    invoice_number: str
+    postcode: str
+    outstanding_pence: int
+
+
+def demo_bills(limit: int = 3) -> list[DemoBill]:
+    """A few unpaid demo invoices someone can try paying in the portal.
+
+    Only accounts a real council would let pay online without a conversation:
+    not vulnerable, not in Breathing Space, not deceased.
+    """
+    allocated = (
+        sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount_pence).label("paid"))
+        .group_by(Allocation.invoice_id)
+        .subquery()
+    )
+    outstanding = (Invoice.total_pence - sa.func.coalesce(allocated.c.paid, 0)).label("outstanding")
+    rows = db.session.execute(
+        sa.select(Invoice.number, Address.postcode, outstanding)
+        .join(allocated, allocated.c.invoice_id == Invoice.id, isouter=True)
+        .join(DebtorAccount, DebtorAccount.id == Invoice.account_id)
+        .join(Address, sa.and_(Address.account_id == DebtorAccount.id, Address.is_primary))
+        .where(
+            ~DebtorAccount.vulnerable,
+            ~DebtorAccount.deceased,
+            DebtorAccount.breathing_space_type.is_(None),
+            outstanding >= 2_000,
+        )
+        .order_by(Invoice.id)
+        .limit(limit)
+    ).all()
+    return [DemoBill(r.number, r.postcode, int(r.outstanding)) for r in rows]

@@ -50,14 +50,23 @@ def test_seeding_200_debtors_creates_them_with_departments_staff_and_about_five_
     counts = seed_demo(200, today=TODAY)
 
     assert scalar(db, "SELECT COUNT(*) FROM debtor_accounts") == 200 == counts["debtor_accounts"]
-    for table in ("addresses", "invoices", "invoice_lines", "ledger_entries", "allocations",
-                  "contact_events"):
+    for table in (
+        "addresses",
+        "invoices",
+        "invoice_lines",
+        "ledger_entries",
+        "allocations",
+        "contact_events",
+    ):
         assert scalar(db, f"SELECT COUNT(*) FROM {table}") == counts[table] > 0
     assert 800 <= counts["invoices"] <= 1_200
     assert 2 * counts["invoices"] <= counts["ledger_entries"] <= 3 * counts["invoices"]
 
-    departments = rows(db, "SELECT code, name, cost_centre, contact_email, contact_phone, "
-                           "is_commercial FROM service_departments")
+    departments = rows(
+        db,
+        "SELECT code, name, cost_centre, contact_email, contact_phone, "
+        "is_commercial FROM service_departments",
+    )
     assert len(departments) >= 6
     assert all(d.cost_centre and d.contact_email and d.contact_phone for d in departments)
     assert {d.code for d in departments if d.is_commercial} == {"TWASTE", "RENTS"}
@@ -66,10 +75,15 @@ def test_seeding_200_debtors_creates_them_with_departments_staff_and_about_five_
     assert scalar(db, "SELECT COUNT(*) FROM staff_users WHERE role = 'team_leader'") == 2
 
     assert scalar(db, "SELECT COUNT(DISTINCT reference) FROM debtor_accounts") == 200
-    assert all(re.fullmatch(r"A\d{8}", r.reference)
-               for r in rows(db, "SELECT reference FROM debtor_accounts"))
-    organisations = scalar(db, "SELECT COUNT(*) FROM debtor_accounts WHERE kind = 'organisation' "
-                               "AND organisation_name IS NOT NULL AND company_number IS NOT NULL")
+    assert all(
+        re.fullmatch(r"A\d{8}", r.reference)
+        for r in rows(db, "SELECT reference FROM debtor_accounts")
+    )
+    organisations = scalar(
+        db,
+        "SELECT COUNT(*) FROM debtor_accounts WHERE kind = 'organisation' "
+        "AND organisation_name IS NOT NULL AND company_number IS NOT NULL",
+    )
     assert 10 <= organisations <= 55
 
     addresses = rows(db, "SELECT account_id, postcode, postcode_key, is_primary FROM addresses")
@@ -83,27 +97,40 @@ def test_seeding_200_debtors_creates_them_with_departments_staff_and_about_five_
 def test_every_invoice_has_one_invoice_entry_and_lines_that_add_up_to_its_totals(app, db):
     seed_demo(200, today=TODAY)
 
-    mismatched = rows(db, """
+    mismatched = rows(
+        db,
+        """
         SELECT i.number FROM invoices i
         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net, SUM(vat_pence) AS vat, COUNT(*) AS n
                    FROM invoice_lines GROUP BY invoice_id) l ON l.invoice_id = i.id
         WHERE l.n IS NULL OR l.n > 3 OR i.net_pence <> l.net OR i.vat_pence <> l.vat
-           OR i.total_pence <> l.net + l.vat""")
+           OR i.total_pence <> l.net + l.vat""",
+    )
     assert mismatched == []
-    entries = rows(db, """
+    entries = rows(
+        db,
+        """
         SELECT i.number FROM invoices i
         LEFT JOIN ledger_entries e ON e.invoice_id = i.id AND e.kind = 'invoice'
         GROUP BY i.id, i.number, i.total_pence
-        HAVING COUNT(e.id) <> 1 OR SUM(e.amount_pence) <> i.total_pence""")
+        HAVING COUNT(e.id) <> 1 OR SUM(e.amount_pence) <> i.total_pence""",
+    )
     assert entries == []
 
-    for line in rows(db, "SELECT net_pence, vat_rate, vat_pence, quantity, unit_price_pence "
-                         "FROM invoice_lines"):
+    for line in rows(
+        db, "SELECT net_pence, vat_rate, vat_pence, quantity, unit_price_pence FROM invoice_lines"
+    ):
         assert line.net_pence == line.quantity * line.unit_price_pence
         assert line.vat_pence == vat_on(line.net_pence, VatRate(line.vat_rate))
-    standard_rated = {r.code for r in rows(db, """
+    standard_rated = {
+        r.code
+        for r in rows(
+            db,
+            """
         SELECT DISTINCT d.code FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-        JOIN service_departments d ON d.id = i.department_id WHERE l.vat_rate = 'standard'""")}
+        JOIN service_departments d ON d.id = i.department_id WHERE l.vat_rate = 'standard'""",
+        )
+    }
     assert {"TWASTE", "RENTS"} <= standard_rated
     assert not standard_rated & {"ASC", "HBOP", "LICENSING"}
 
@@ -118,26 +145,37 @@ def test_the_seeded_ledger_reconciles_with_nothing_over_allocated(app, db):
     seed_demo(400, today=TODAY)
 
     assert ledger_discrepancies() == []
-    over_allocated_invoices = rows(db, f"SELECT number FROM ({INVOICE_STATE}) s "
-                                       "WHERE allocated > total_pence OR allocated < 0")
+    over_allocated_invoices = rows(
+        db, f"SELECT number FROM ({INVOICE_STATE}) s WHERE allocated > total_pence OR allocated < 0"
+    )
     assert over_allocated_invoices == []
-    credits = rows(db, """
+    credits = rows(
+        db,
+        """
         SELECT e.id, e.kind, -e.amount_pence AS value, COALESCE(SUM(a.amount_pence), 0) AS allocated
         FROM ledger_entries e LEFT JOIN allocations a ON a.credit_entry_id = e.id
-        WHERE e.amount_pence < 0 GROUP BY e.id, e.kind, e.amount_pence""")
+        WHERE e.amount_pence < 0 GROUP BY e.id, e.kind, e.amount_pence""",
+    )
     assert all(c.allocated <= c.value for c in credits)
     assert any(c.kind == "payment" and c.allocated < c.value for c in credits), "no overpayment"
     assert any(c.kind == "credit_note" for c in credits)
     assert scalar(db, "SELECT COUNT(*) FROM allocations WHERE amount_pence <= 0") == 0
 
-    early_or_future = rows(db, """
+    early_or_future = rows(
+        db,
+        """
         SELECT e.id FROM allocations a JOIN ledger_entries e ON e.id = a.credit_entry_id
         JOIN invoices i ON i.id = a.invoice_id
-        WHERE e.effective_date < i.issue_date OR e.effective_date > :today""", today=TODAY)
+        WHERE e.effective_date < i.issue_date OR e.effective_date > :today""",
+        today=TODAY,
+    )
     assert early_or_future == []
-    unreferenced = scalar(db, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payment' "
-                              "AND method IN ('card', 'direct_debit') "
-                              "AND external_reference NOT LIKE 'demo-pay-%'")
+    unreferenced = scalar(
+        db,
+        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payment' "
+        "AND method IN ('card', 'direct_debit') "
+        "AND external_reference NOT LIKE 'demo-pay-%'",
+    )
     assert unreferenced == 0
 
 
@@ -145,8 +183,12 @@ def test_the_invoices_mix_paid_part_paid_overdue_and_current_with_stages_that_ma
     app, db
 ):
     seed_demo(400, today=TODAY)
-    paused = {r.id for r in rows(db, "SELECT id FROM debtor_accounts "
-                                     "WHERE breathing_space_type IS NOT NULL OR deceased")}
+    paused = {
+        r.id
+        for r in rows(
+            db, "SELECT id FROM debtor_accounts WHERE breathing_space_type IS NOT NULL OR deceased"
+        )
+    }
 
     mix = {"paid": 0, "part_paid": 0, "overdue": 0, "current": 0}
     for invoice in rows(db, INVOICE_STATE):
@@ -205,8 +247,9 @@ def test_seeding_again_appends_a_second_batch_without_duplicating_references_or_
     app, db
 ):
     seed_demo(100, today=TODAY)
-    first_batch = {r.reference: r.surname for r in rows(db, "SELECT reference, surname FROM "
-                                                            "debtor_accounts")}
+    first_batch = {
+        r.reference: r.surname for r in rows(db, "SELECT reference, surname FROM debtor_accounts")
+    }
     counts = seed_demo(100, today=TODAY)
 
     assert counts["service_departments"] == counts["staff_users"] == 0
@@ -214,8 +257,9 @@ def test_seeding_again_appends_a_second_batch_without_duplicating_references_or_
     assert scalar(db, "SELECT COUNT(*) FROM staff_users") == 5
     assert scalar(db, "SELECT COUNT(*) FROM debtor_accounts") == 200
     assert scalar(db, "SELECT COUNT(DISTINCT reference) FROM debtor_accounts") == 200
-    assert (scalar(db, "SELECT COUNT(DISTINCT number) FROM invoices")
-            == scalar(db, "SELECT COUNT(*) FROM invoices"))
+    assert scalar(db, "SELECT COUNT(DISTINCT number) FROM invoices") == scalar(
+        db, "SELECT COUNT(*) FROM invoices"
+    )
     second_batch = rows(db, "SELECT reference, surname FROM debtor_accounts ORDER BY id")[100:]
     assert not {r.reference for r in second_batch} & set(first_batch)
     assert ledger_discrepancies() == []
@@ -262,8 +306,13 @@ def fresh_database(database_template: str, tmp_path: Path):
 
 
 def first_debtor(db) -> tuple:
-    return tuple(rows(db, "SELECT reference, title, forename, surname, organisation_name "
-                          "FROM debtor_accounts ORDER BY id LIMIT 1")[0])
+    return tuple(
+        rows(
+            db,
+            "SELECT reference, title, forename, surname, organisation_name "
+            "FROM debtor_accounts ORDER BY id LIMIT 1",
+        )[0]
+    )
 
 
 def test_the_same_seed_gives_the_same_first_debtor_on_a_fresh_database(
@@ -274,7 +323,8 @@ def test_the_same_seed_gives_the_same_first_debtor_on_a_fresh_database(
 
     with fresh_database(database_template, tmp_path) as other:
         result = other.test_cli_runner().invoke(
-            args=["demo", "seed", "--debtors", "20", "--seed", "7"])
+            args=["demo", "seed", "--debtors", "20", "--seed", "7"]
+        )
         assert result.exit_code == 0, result.output
         assert first_debtor(db) == first
     assert first[0] == "A10000001"
@@ -320,3 +370,23 @@ def test_a_failed_chunk_stops_the_seed_and_leaves_only_whole_debtors_behind(app,
     db.session.add(account)
     db.session.commit()
     assert account.id == 21
+
+
+def test_demo_logins_also_names_bills_that_can_really_be_paid_at_pay(app, db, client):
+    from shared.demo import demo_bills
+    from shared.models import postcode_key
+    from shared.services import bill_lookup
+
+    seed_demo(200)
+    result = app.test_cli_runner().invoke(args=["demo", "logins"])
+    bills = demo_bills()
+    assert len(bills) == 3
+    assert "Bills to try paying at /pay" in result.output
+    for bill in bills:
+        assert bill.invoice_number in result.output
+        # Each one is found by the quick-pay lookup and still owes what is printed.
+        found = bill_lookup.find_bill(bill.invoice_number, bill.postcode)
+        assert found is not None
+        [item] = bill_lookup.bill_items(found.account_id, found.invoice_ids)
+        assert item.outstanding_pence == bill.outstanding_pence >= 2_000
+        assert postcode_key(bill.postcode)
