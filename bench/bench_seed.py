@@ -35,10 +35,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--debtors", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--writers", type=int, default=None,
-                        help="parallel writer connections (default: 2 on PostgreSQL, 1 on SQLite)")
-    parser.add_argument("--check", action="store_true",
-                        help="afterwards, time the ledger reconciliation over everything seeded")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=None,
+        help="parallel writer connections (default: 2 on PostgreSQL, 1 on SQLite)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="afterwards, time the ledger reconciliation over everything seeded",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL")
@@ -54,14 +61,19 @@ def main() -> int:
         started = time.perf_counter()
 
         def progress(p) -> None:
-            print(f"  {p.debtors_done:>9,} debtors  {p.rows_written:>11,} rows  "
-                  f"{p.rows_per_second:>9,.0f} rows/s", file=sys.stderr)
+            print(
+                f"  {p.debtors_done:>9,} debtors  {p.rows_written:>11,} rows  "
+                f"{p.rows_per_second:>9,.0f} rows/s",
+                file=sys.stderr,
+            )
 
         counts = seed_demo(args.debtors, seed=args.seed, progress=progress, writers=args.writers)
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
-        print(f"seeded {args.debtors:,} debtors in {elapsed:.1f} s: "
-              f"{total:,} rows, {total / elapsed:,.0f} rows/s")
+        print(
+            f"seeded {args.debtors:,} debtors in {elapsed:.1f} s: "
+            f"{total:,} rows, {total / elapsed:,.0f} rows/s"
+        )
         for table, count in counts.items():
             print(f"  {table:<20} {count:>11,}")
 

@@ -38,6 +38,10 @@ VENV_BIN = Path(sys.executable).parent
 PROCFILE = ROOT / "Procfile.dev"
 DEFAULT_REDIS_URL = next(s.default for s in SETTINGS if s.name == "REDIS_URL")
 DEFAULT_STRIPE_API_BASE = next(s.default for s in SETTINGS if s.name == "STRIPE_API_BASE")
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+# Where to read what the app "sent" (Procfile.dev's smtp and twilio lines).
+MAIL_VIEWER = "http://127.0.0.1:8026/"
+SMS_VIEWER = "http://127.0.0.1:8431/"
 WEB_HOST, WEB_PORT = "127.0.0.1", 5000
 BASE = f"http://{WEB_HOST}:{WEB_PORT}"
 URLS = (
@@ -227,10 +231,12 @@ def demo_logins(env: dict[str, str]) -> str:
     return result.stdout.rstrip()
 
 
-def banner(health: dict, env: dict[str, str], embedded: bool) -> str:
+def banner(
+    health: dict, env: dict[str, str], embedded: bool, viewers: list[tuple[str, str]]
+) -> str:
     width = 72
     lines = ["", "=" * width, "  Council debt-recovery portal is running", "=" * width]
-    for label, url in URLS:
+    for label, url in [*URLS, *viewers]:
         lines.append(f"  {label + ':':<18}{url}")
     lines.append(
         f"  {'Status:':<18}database {health.get('database', '?')}, redis {health.get('redis', '?')}"
@@ -249,6 +255,20 @@ def banner(health: dict, env: dict[str, str], embedded: bool) -> str:
 def redact(url: str) -> str:
     parts = urlsplit(url)
     return url.replace(f":{parts.password}@", ":***@") if parts.password else url
+
+
+def local_standin(
+    names: list[str], process: str, address: str, default: str, port: int
+) -> tuple[list[str], bool]:
+    """Leave `process` out when the app is pointed at another `address` (a real service)
+    or its port already answers (an earlier `make run`); True if the app uses the stand-in."""
+    if address != default:
+        say(f"{process} goes to {address or 'the real service'}: no local {process} stand-in")
+        return [n for n in names if n != process], False
+    if process in names and port_open("127.0.0.1", port):
+        say(f"something already answers on port {port} (an earlier `make run`?): using it")
+        return [n for n in names if n != process], True
+    return names, True
 
 
 def run() -> int:
@@ -275,6 +295,23 @@ def run() -> int:
     elif "stripe" in names and port_open("127.0.0.1", urlsplit(stripe_base).port or 8420):
         names = [n for n in names if n != "stripe"]
         say(f"something already answers at {stripe_base} (an earlier `make run`?): using it")
+    # The SMTP capture and the fake Twilio (devtools/) run while the app is pointed at them.
+    viewers = []
+    smtp_default = f"{DEFAULTS['SMTP_HOST']}:{DEFAULTS['SMTP_PORT']}"
+    smtp = (
+        f"{os.environ.get('SMTP_HOST', DEFAULTS['SMTP_HOST'])}:"
+        f"{os.environ.get('SMTP_PORT', DEFAULTS['SMTP_PORT'])}"
+    )
+    names, local = local_standin(names, "smtp", smtp, smtp_default, int(DEFAULTS["SMTP_PORT"]))
+    if local:
+        viewers.append(("Email sent", MAIL_VIEWER))
+    twilio_default = DEFAULTS["TWILIO_API_BASE"]
+    twilio = os.environ.get("TWILIO_API_BASE", twilio_default).rstrip("/")
+    names, local = local_standin(
+        names, "twilio", twilio, twilio_default, urlsplit(twilio_default).port or 8430
+    )
+    if local:
+        viewers.append(("Texts sent", SMS_VIEWER))
     if port_open(WEB_HOST, WEB_PORT):
         say(f"port {WEB_PORT} is already in use on {WEB_HOST}; stop whatever holds it first")
         return 1
@@ -307,7 +344,7 @@ def run() -> int:
         if embedded or "redis" in names:
             health = wait_for_redis_health(honcho, health, timeout=15)
         if not stopping:
-            print(banner(health, env, "redis" in names or embedded), flush=True)
+            print(banner(health, env, "redis" in names or embedded, viewers), flush=True)
     elif honcho.poll() is None and not stopping:
         say(f"the web process did not answer on {BASE} within 90s; see the output above")
 

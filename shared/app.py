@@ -58,6 +58,12 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     csrf.exempt(health_bp)
 
+    from shared.jobs.outbox import install_enqueue_after_commit
+
+    # Outbox rows are enqueued on RQ once their transaction commits, whichever
+    # service wrote them (shared/jobs/outbox.py).
+    install_enqueue_after_commit(app)
+
     from shared.cli import register_cli
 
     register_cli(app)

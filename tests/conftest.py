@@ -24,7 +24,8 @@ from shared.config import load_config, normalise_database_url
 from shared.extensions import db as _db
 
 # The local Stripe stand-in: `standin`, `receiver`, `base_url`, `gateway`.
-pytest_plugins = ["tests.stripe_fixtures"]
+# The SMTP capture and fake Twilio: `mailbox`, `sms_fake`, `outbox_app`.
+pytest_plugins = ["tests.stripe_fixtures", "tests.messaging_fixtures"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:63799/0")

@@ -10,7 +10,7 @@ from flask import Flask
 
 
 @cache
-def _worker_app() -> Flask:
+def worker_app() -> Flask:
     from shared.app import create_app
 
     return create_app()
@@ -21,7 +21,7 @@ def app_context() -> Iterator[Flask]:
     """An app context for one job; its database session ends with the job."""
     from shared.extensions import db
 
-    app = _worker_app()
+    app = worker_app()
     with app.app_context():
         try:
             yield app

@@ -6,15 +6,17 @@ the scheduler starts and then every interval. The jobs run on the `rq worker`
 processes, so the queue must be one of shared.jobs.queues.QUEUE_NAMES.
 
 Do not import this module from application code: importing it registers the jobs in
-RQ's module-level registry. Later issues add the outbox sweeper and batch jobs here.
+RQ's module-level registry. Later issues add batch jobs here.
 """
 
 from rq import cron
 
 from shared.jobs.maintenance import heartbeat
+from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
 
 HEARTBEAT_INTERVAL_SECONDS = 60
+OUTBOX_SWEEP_INTERVAL_SECONDS = 60
 
 # Liveness: proves the scheduler enqueues and a worker executes (see docs/operations.md).
 # On "high" so a backlog of letters on "low" cannot make the scheduler look dead; ttl
@@ -36,4 +38,16 @@ cron.register(
     interval=10 * 60,
     job_timeout=300,
     ttl=600,
+)
+
+# Outbox rows left pending (Redis was down at commit, or RQ's retries ran out) and
+# rows a dead worker left "sending" (see shared/jobs/outbox.py). On "high" with the
+# messages it enqueues; ttl drops sweeps no worker picked up before the next one.
+cron.register(
+    sweep_outbox,
+    queue_name="high",
+    interval=OUTBOX_SWEEP_INTERVAL_SECONDS,
+    job_timeout=120,
+    ttl=OUTBOX_SWEEP_INTERVAL_SECONDS,
+    result_ttl=600,
 )
