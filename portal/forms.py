@@ -108,6 +108,10 @@ class AmountForm(FlaskForm):
     def allocations(self) -> list[tuple[int, int]]:
         raise NotImplementedError
 
+    def first_amount_field(self):
+        """Where an error about the whole choice goes, so the error summary can link to it."""
+        return next(f for f in self if f.type not in {"CSRFTokenField", "HiddenField"})
+
 
 class OneInvoiceAmountForm(AmountForm):
     def validate(self, extra_validators=None) -> bool:

@@ -76,6 +76,9 @@ cmd_deps() {
     local missing=()
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # WeasyPrint (invoice and statement PDFs) loads Pango; wrk drives the web benchmarks.
+    ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     find_pg_bin >/dev/null || missing+=(postgresql)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
@@ -83,7 +86,8 @@ cmd_deps() {
     if [ "$(id -u)" != 0 ]; then
         die "missing system packages: ${missing[*]}.
     Install them, then re-run:  sudo apt-get install --no-install-recommends ${missing[*]}
-    (redis-server and PostgreSQL back the integration tests; chromium drives the e2e tests.)"
+    (redis-server and PostgreSQL back the integration tests; chromium drives the e2e tests;
+    Pango renders PDFs; wrk drives the benchmarks.)"
     fi
     say "installing missing system packages: ${missing[*]}"
     local started=$SECONDS

@@ -22,12 +22,13 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from shared.config import PROJECT_ROOT
+from shared.formatting import format_gbp, long_date
 
 GOVUK_FRONTEND_DIR = PROJECT_ROOT / "static" / "govuk-frontend"
 
-# Session keys that mean someone is signed in. The portal's own key joins
-# this list when debtors can sign in.
-SIGNED_IN_SESSION_KEYS = ("staff_id",)
+# Session keys that mean someone is signed in: a back-office officer, or a
+# portal login (portal.auth.SESSION_USER_KEY).
+SIGNED_IN_SESSION_KEYS = ("staff_id", "portal_user_id")
 
 # Served from our own folder rather than Flask's static route because GOV.UK
 # Frontend's CSS (built with $govuk-assets-path "/assets/") refers to
@@ -59,6 +60,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     app.context_processor(_council_context)
+    # Every page, letter and PDF writes money and dates the same way.
+    app.jinja_env.globals.update(gbp=format_gbp, long_date=long_date)
     app.add_url_rule(
         "/assets/<path:filename>", endpoint=ASSETS_ENDPOINT, view_func=_govuk_frontend_asset
     )

@@ -28,6 +28,7 @@ from shared.models.plans import (
     Instalment,
     PaymentRoute,
 )
+from shared.models.portal_codes import CodePurpose, PortalOneTimeCode  # noqa: F401
 from shared.models.staff import StaffRole, StaffUser
 
 # Tables whose rows are never updated or deleted (triggers enforce it).

@@ -173,6 +173,7 @@ class PortalUser(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     created_at: Mapped[datetime] = created_at_column()
 

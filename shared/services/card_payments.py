@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -44,6 +44,10 @@ from shared.services.unit_of_work import use_case
 
 MINIMUM_CARD_PAYMENT_PENCE = 100  # £1: below this the card fee outweighs the payment
 PROVIDER = "stripe"
+
+# A checkout the payer can still be sent to pay, and one whose money is on its way.
+STILL_PAYABLE = frozenset({CheckoutStatus.CREATED, CheckoutStatus.OPENING, CheckoutStatus.OPEN})
+UNDER_WAY = frozenset({CheckoutStatus.PROCESSING, CheckoutStatus.PAID})
 
 
 class CheckoutUnavailable(Exception):
@@ -116,6 +120,21 @@ def begin_checkout(request: CheckoutRequest, actor: Actor) -> CardCheckout:
     )
     db.session.commit()
     return checkout
+
+
+def checkout_for_submission(request: CheckoutRequest, actor: Actor) -> CardCheckout:
+    """The checkout a pay form submission means: the one its submission key already
+    made (a double click, a resubmission), unless the payer went Back to an old copy of
+    the form and changed it, or that checkout can no longer be paid; then a new one."""
+    checkout = begin_checkout(request, actor)
+    same_choice = (
+        checkout.account_id == request.account_id
+        and [tuple(a) for a in checkout.allocations] == [tuple(a) for a in request.allocations]
+        and checkout.receipt_email == request.receipt_email
+    )
+    if same_choice and checkout.status in STILL_PAYABLE | UNDER_WAY:
+        return checkout
+    return begin_checkout(replace(request, submission_key=new_submission_key()), actor)
 
 
 def _by_submission_key(key: str) -> CardCheckout | None:

@@ -1,0 +1,629 @@
+"""Read-side queries for a signed-in debtor's "Your account" pages and PDFs.
+
+Every function takes the signed-in login's id and finds nothing outside the
+accounts linked to it, so a reference or invoice number belonging to someone
+else looks exactly like one that does not exist. Each page is a handful of
+indexed queries whatever the size of the book: sums are correlated
+subqueries on indexed columns (allocations.invoice_id, ledger_entries
+(account_id, id)), never a GROUP BY over the whole table, and nothing is
+loaded row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from shared.domain.vat import VatRate
+from shared.extensions import db
+from shared.models import (
+    Address,
+    Allocation,
+    Arrangement,
+    ArrangementStatus,
+    CardCheckout,
+    Channel,
+    DebtorAccount,
+    DebtorKind,
+    EntryKind,
+    Instalment,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    Mandate,
+    MandateStatus,
+    PaymentMethod,
+    PortalUserAccount,
+    RecoveryStage,
+    ServiceDepartment,
+)
+
+# --- words for people ----------------------------------------------------------------
+
+RECOVERY_STAGE_WORDS = {
+    RecoveryStage.NONE: "None",
+    RecoveryStage.REMINDER: "Reminder sent",
+    RecoveryStage.FINAL_DEMAND: "Final demand sent",
+    RecoveryStage.PRE_ACTION: "Letter before legal action sent",
+    RecoveryStage.REFERRED_LEGAL: "Passed to our legal team",
+    RecoveryStage.REFERRED_ENFORCEMENT: "Passed to enforcement agents",
+}
+
+METHOD_WORDS = {
+    PaymentMethod.CARD: "Card (online)",
+    PaymentMethod.TELEPHONE_CARD: "Card (by phone)",
+    PaymentMethod.DIRECT_DEBIT: "Direct Debit",
+    PaymentMethod.BANK_TRANSFER: "Bank transfer",
+    PaymentMethod.CHEQUE: "Cheque",
+    PaymentMethod.CASH: "Cash",
+}
+
+VAT_WORDS = {
+    VatRate.STANDARD: "20%",
+    VatRate.REDUCED: "5%",
+    VatRate.ZERO: "0%",
+    VatRate.EXEMPT: "Exempt",
+    VatRate.OUTSIDE_SCOPE: "No VAT",
+}
+
+FREQUENCY_WORDS = {
+    "weekly": "Every week",
+    "fortnightly": "Every 2 weeks",
+    "four_weekly": "Every 4 weeks",
+    "monthly": "Every month",
+}
+
+MANDATE_STATUS_WORDS = {
+    MandateStatus.PENDING_SUBMISSION: "Being set up",
+    MandateStatus.SUBMITTED: "Being set up",
+    MandateStatus.ACTIVE: "Active",
+}
+
+OVERDUE, DUE, PART_PAID, PAID = "Overdue", "Due", "Part paid", "Paid"
+
+
+def invoice_status(due_date: date, paid_pence: int, outstanding_pence: int, today: date) -> str:
+    """The tag shown beside an invoice: overdue matters most to the debtor, so it wins."""
+    if outstanding_pence <= 0:
+        return PAID
+    if due_date < today:
+        return OVERDUE
+    if paid_pence > 0:
+        return PART_PAID
+    return DUE
+
+
+def _name(kind, title, forename, surname, organisation_name) -> str:
+    if kind == DebtorKind.ORGANISATION:
+        return organisation_name or ""
+    return " ".join(p for p in (title, forename, surname) if p)
+
+
+# --- value objects the pages render ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    reference: str
+    name: str
+    balance_pence: int
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    id: int
+    reference: str
+    name: str
+    balance_pence: int
+    email: str | None
+    mobile_phone: str | None
+    other_phone: str | None
+    preferred_channel: Channel
+    consent_email: bool
+    consent_sms: bool
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str
+    description: str
+    issue_date: date
+    due_date: date
+    total_pence: int
+    paid_pence: int  # net allocations: payments, credit notes and write-offs
+    outstanding_pence: int
+    recovery_stage: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    entry_id: int
+    date: date
+    method: str
+    amount_pence: int
+    reference: str
+    reversed: bool
+
+
+@dataclass(frozen=True)
+class PlanView:
+    status: str
+    frequency: str
+    total_pence: int
+    start_date: date
+    by_direct_debit: bool
+    next_due_date: date | None
+    next_amount_pence: int | None
+
+
+@dataclass(frozen=True)
+class MandateView:
+    reference: str
+    status: str
+    account_ending: str
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    account: AccountSummary
+    open_invoices: list[InvoiceRow]
+    paid_invoices: list[InvoiceRow]
+    payments: list[PaymentRow]
+    plan: PlanView | None
+    mandate: MandateView | None
+
+
+@dataclass(frozen=True)
+class LineRow:
+    description: str
+    quantity: int
+    unit_price_pence: int
+    net_pence: int
+    vat_rate: str
+    vat_pence: int
+
+    @property
+    def total_pence(self) -> int:
+        return self.net_pence + self.vat_pence
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    date: date
+    description: str
+    amount_pence: int
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    account: AccountSummary
+    invoice: InvoiceRow
+    net_pence: int
+    vat_pence: int
+    department: str
+    lines: list[LineRow]
+    allocations: list[AllocationRow]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    date: date
+    description: str
+    debit_pence: int
+    credit_pence: int
+    balance_pence: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: AccountSummary
+    address_lines: list[str]
+    lines: list[StatementLine]
+    balance_pence: int
+
+
+# --- queries ---------------------------------------------------------------------------
+
+# The page's statements are built once, with the account as a parameter: building a
+# statement (an alias above all) costs SQLAlchemy more than PostgreSQL takes to run it.
+_ACCOUNT_ID = sa.bindparam("account_id")
+_REVERSAL = sa.orm.aliased(LedgerEntry, name="reversal")
+
+
+def _balance_of(account_column):
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
+        .where(LedgerEntry.account_id == account_column)
+        .correlate(DebtorAccount)
+        .scalar_subquery()
+    )
+
+
+def _allocated_to(invoice_column):
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0))
+        .where(Allocation.invoice_id == invoice_column)
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
+
+
+_ACCOUNT_COLUMNS = (
+    DebtorAccount.id,
+    DebtorAccount.reference,
+    DebtorAccount.kind,
+    DebtorAccount.title,
+    DebtorAccount.forename,
+    DebtorAccount.surname,
+    DebtorAccount.organisation_name,
+    DebtorAccount.email,
+    DebtorAccount.mobile_phone,
+    DebtorAccount.other_phone,
+    DebtorAccount.preferred_channel,
+    DebtorAccount.consent_email,
+    DebtorAccount.consent_sms,
+)
+
+
+def _summary(row) -> AccountSummary:
+    return AccountSummary(
+        id=row.id,
+        reference=row.reference,
+        name=_name(row.kind, row.title, row.forename, row.surname, row.organisation_name),
+        balance_pence=int(row.balance),
+        email=row.email,
+        mobile_phone=row.mobile_phone,
+        other_phone=row.other_phone,
+        preferred_channel=Channel(row.preferred_channel),
+        consent_email=bool(row.consent_email),
+        consent_sms=bool(row.consent_sms),
+    )
+
+
+def _linked_to(portal_user_id):
+    """Only accounts the login has linked (the join is on portal_user_accounts' unique key)."""
+    return sa.exists().where(
+        PortalUserAccount.portal_user_id == portal_user_id,
+        PortalUserAccount.account_id == DebtorAccount.id,
+    )
+
+
+def linked_accounts(portal_user_id: int) -> list[AccountChoice]:
+    """The accounts a login may see, with what each owes, by reference (one query)."""
+    rows = db.session.execute(
+        sa.select(*_ACCOUNT_COLUMNS, _balance_of(DebtorAccount.id).label("balance"))
+        .where(_linked_to(portal_user_id))
+        .order_by(DebtorAccount.reference)
+    ).all()
+    return [AccountChoice(r.reference, _summary(r).name, int(r.balance)) for r in rows]
+
+
+def account_reference(account_id: int) -> str | None:
+    return db.session.scalar(
+        sa.select(DebtorAccount.reference).where(DebtorAccount.id == account_id)
+    )
+
+
+_LINKED_ACCOUNT = sa.select(
+    *_ACCOUNT_COLUMNS, _balance_of(DebtorAccount.id).label("balance")
+).where(
+    DebtorAccount.reference == sa.bindparam("reference"),
+    _linked_to(sa.bindparam("portal_user_id")),
+)
+
+
+def find_account(portal_user_id: int, reference: str) -> AccountSummary | None:
+    """The account with this reference if the login may see it, with its balance."""
+    row = db.session.execute(
+        _LINKED_ACCOUNT, {"reference": reference, "portal_user_id": portal_user_id}
+    ).one_or_none()
+    return None if row is None else _summary(row)
+
+
+_INVOICES = (
+    sa.select(
+        Invoice.id,
+        Invoice.number,
+        Invoice.description,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total_pence,
+        Invoice.recovery_stage,
+        _allocated_to(Invoice.id).label("paid"),
+    )
+    .where(Invoice.account_id == _ACCOUNT_ID)
+    .order_by(Invoice.due_date, Invoice.id)
+)
+_ONE_INVOICE = _INVOICES.where(Invoice.number == sa.bindparam("number"))
+
+
+def _invoice_rows(account_id: int, today: date, number: str | None = None) -> list[InvoiceRow]:
+    if number is None:
+        rows = db.session.execute(_INVOICES, {"account_id": account_id}).all()
+    else:
+        rows = db.session.execute(_ONE_INVOICE, {"account_id": account_id, "number": number}).all()
+    result = []
+    for r in rows:
+        outstanding = int(r.total_pence) - int(r.paid)
+        result.append(
+            InvoiceRow(
+                id=r.id,
+                number=r.number,
+                description=r.description,
+                issue_date=r.issue_date,
+                due_date=r.due_date,
+                total_pence=int(r.total_pence),
+                paid_pence=int(r.paid),
+                outstanding_pence=outstanding,
+                recovery_stage=RECOVERY_STAGE_WORDS[RecoveryStage(r.recovery_stage)],
+                status=invoice_status(r.due_date, int(r.paid), outstanding, today),
+            )
+        )
+    return result
+
+
+_PAYMENTS = (
+    sa.select(
+        LedgerEntry.id,
+        LedgerEntry.effective_date,
+        LedgerEntry.method,
+        LedgerEntry.amount_pence,
+        LedgerEntry.external_reference,
+        CardCheckout.reference.label("checkout_reference"),
+        _REVERSAL.id.label("reversal_id"),
+    )
+    # Both joins are on indexed columns (card_checkouts.account_id and the
+    # unique reverses_entry_id), narrowed to this account's entries.
+    .outerjoin(
+        CardCheckout,
+        sa.and_(
+            CardCheckout.account_id == _ACCOUNT_ID,
+            CardCheckout.payment_entry_id == LedgerEntry.id,
+        ),
+    )
+    .outerjoin(_REVERSAL, _REVERSAL.reverses_entry_id == LedgerEntry.id)
+    .where(LedgerEntry.account_id == _ACCOUNT_ID, LedgerEntry.kind == EntryKind.PAYMENT)
+    .order_by(LedgerEntry.effective_date.desc(), LedgerEntry.id.desc())
+)
+
+
+def _payments(account_id: int) -> list[PaymentRow]:
+    rows = db.session.execute(_PAYMENTS, {"account_id": account_id}).all()
+    return [
+        PaymentRow(
+            entry_id=r.id,
+            date=r.effective_date,
+            method=METHOD_WORDS.get(PaymentMethod(r.method), str(r.method)) if r.method else "",
+            amount_pence=-int(r.amount_pence),
+            # Our card reference (CP-...) is the one on the payer's receipt.
+            reference=r.checkout_reference or r.external_reference or f"P{r.id}",
+            reversed=r.reversal_id is not None,
+        )
+        for r in rows
+    ]
+
+
+_NEXT_DUE = (
+    sa.select(Instalment.due_date, Instalment.amount_pence)
+    .where(
+        Instalment.arrangement_id == Arrangement.id,
+        Instalment.due_date >= sa.bindparam("today"),
+    )
+    .order_by(Instalment.due_date, Instalment.sequence)
+    .limit(1)
+    .correlate(Arrangement)
+)
+_ACTIVE_PLAN = (
+    sa.select(
+        Arrangement.status,
+        Arrangement.frequency,
+        Arrangement.total_pence,
+        Arrangement.start_date,
+        Arrangement.payment_route,
+        _NEXT_DUE.with_only_columns(Instalment.due_date).scalar_subquery().label("next_due"),
+        _NEXT_DUE.with_only_columns(Instalment.amount_pence).scalar_subquery().label("next_amount"),
+    )
+    .where(
+        Arrangement.account_id == _ACCOUNT_ID,
+        Arrangement.status == ArrangementStatus.ACTIVE,
+    )
+    .order_by(Arrangement.id.desc())
+    .limit(1)
+)
+
+
+def _plan(account_id: int, today: date) -> PlanView | None:
+    row = db.session.execute(_ACTIVE_PLAN, {"account_id": account_id, "today": today}).one_or_none()
+    if row is None:
+        return None
+    return PlanView(
+        status="Active",
+        frequency=FREQUENCY_WORDS.get(str(row.frequency), str(row.frequency)),
+        total_pence=int(row.total_pence),
+        start_date=row.start_date,
+        by_direct_debit=str(row.payment_route) == "direct_debit",
+        next_due_date=row.next_due,
+        next_amount_pence=None if row.next_amount is None else int(row.next_amount),
+    )
+
+
+_MANDATE = (
+    sa.select(Mandate.reference, Mandate.status, Mandate.account_number)
+    .where(
+        Mandate.account_id == _ACCOUNT_ID,
+        Mandate.status.in_(list(MANDATE_STATUS_WORDS)),
+    )
+    .order_by(Mandate.id.desc())
+    .limit(1)
+)
+
+
+def _mandate(account_id: int) -> MandateView | None:
+    row = db.session.execute(_MANDATE, {"account_id": account_id}).one_or_none()
+    if row is None:
+        return None
+    return MandateView(
+        reference=row.reference,
+        status=MANDATE_STATUS_WORDS[MandateStatus(row.status)],
+        account_ending=row.account_number[-4:],
+    )
+
+
+def account_page(portal_user_id: int, reference: str, today: date) -> AccountPage | None:
+    """Everything the account page shows, or None if the login may not see the account."""
+    account = find_account(portal_user_id, reference)
+    if account is None:
+        return None
+    invoices = _invoice_rows(account.id, today)
+    return AccountPage(
+        account=account,
+        open_invoices=[i for i in invoices if i.outstanding_pence > 0],
+        paid_invoices=[i for i in invoices if i.outstanding_pence <= 0],
+        payments=_payments(account.id),
+        plan=_plan(account.id, today),
+        mandate=_mandate(account.id),
+    )
+
+
+def open_invoices(account_id: int, today: date) -> list[InvoiceRow]:
+    return [i for i in _invoice_rows(account_id, today) if i.outstanding_pence > 0]
+
+
+_CREDIT_WORDS = {
+    EntryKind.PAYMENT: "Payment",
+    EntryKind.CREDIT_NOTE: "Credit note",
+    EntryKind.WRITE_OFF: "Written off",
+    EntryKind.ADJUSTMENT: "Credit from another account",
+}
+
+
+def invoice_page(
+    portal_user_id: int, reference: str, number: str, today: date
+) -> InvoicePage | None:
+    """An invoice with its lines and what has been applied to it, if the login may see it."""
+    account = find_account(portal_user_id, reference)
+    if account is None:
+        return None
+    rows = _invoice_rows(account.id, today, number=number)
+    if not rows:
+        return None
+    invoice = rows[0]
+    head = db.session.execute(
+        sa.select(Invoice.net_pence, Invoice.vat_pence, ServiceDepartment.name.label("department"))
+        .join(ServiceDepartment, ServiceDepartment.id == Invoice.department_id)
+        .where(Invoice.id == invoice.id)
+    ).one()
+    lines = [
+        LineRow(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price_pence=line.unit_price_pence,
+            net_pence=line.net_pence,
+            vat_rate=VAT_WORDS[VatRate(line.vat_rate)],
+            vat_pence=line.vat_pence,
+        )
+        for line in db.session.scalars(
+            sa.select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice.id)
+            .order_by(InvoiceLine.line_no)
+        )
+    ]
+    allocations = []
+    for r in db.session.execute(
+        sa.select(
+            Allocation.amount_pence,
+            Allocation.created_at,
+            LedgerEntry.kind,
+            LedgerEntry.method,
+            LedgerEntry.effective_date,
+        )
+        .join(LedgerEntry, LedgerEntry.id == Allocation.credit_entry_id)
+        .where(Allocation.invoice_id == invoice.id)
+        .order_by(Allocation.id)
+    ):
+        kind = EntryKind(r.kind)
+        words = _CREDIT_WORDS.get(kind, "Credit")
+        if kind == EntryKind.PAYMENT and r.method:
+            words = f"Payment: {METHOD_WORDS[PaymentMethod(r.method)]}"
+        amount = int(r.amount_pence)
+        if amount < 0:
+            words = f"{words} taken back"
+        allocations.append(AllocationRow(r.created_at.date(), words, amount))
+    return InvoicePage(
+        account=account,
+        invoice=invoice,
+        net_pence=int(head.net_pence),
+        vat_pence=int(head.vat_pence),
+        department=head.department,
+        lines=lines,
+        allocations=allocations,
+    )
+
+
+def primary_address_lines(account_id: int) -> list[str]:
+    address = db.session.scalar(
+        sa.select(Address)
+        .where(Address.account_id == account_id)
+        .order_by(Address.is_primary.desc(), Address.id)
+        .limit(1)
+    )
+    return address.lines() if address is not None else []
+
+
+def _entry_words(kind: EntryKind, amount: int, method, number: str | None) -> str:
+    if kind == EntryKind.INVOICE:
+        return f"Invoice {number}"
+    if kind == EntryKind.PAYMENT:
+        return f"Payment: {METHOD_WORDS[PaymentMethod(method)]}" if method else "Payment"
+    if kind == EntryKind.CREDIT_NOTE:
+        return f"Credit note on invoice {number}"
+    if kind == EntryKind.WRITE_OFF:
+        return f"Written off invoice {number}"
+    if kind == EntryKind.REFUND:
+        return "Refund paid to you"
+    if kind == EntryKind.REVERSAL:
+        return "Payment reversed"
+    return "Credit moved to another account" if amount > 0 else "Credit from another account"
+
+
+def statement(portal_user_id: int, reference: str) -> Statement | None:
+    """Every ledger entry of the account in date order with a running balance."""
+    account = find_account(portal_user_id, reference)
+    if account is None:
+        return None
+    rows = db.session.execute(
+        sa.select(
+            LedgerEntry.effective_date,
+            LedgerEntry.kind,
+            LedgerEntry.amount_pence,
+            LedgerEntry.method,
+            Invoice.number,
+        )
+        .outerjoin(Invoice, Invoice.id == LedgerEntry.invoice_id)
+        .where(LedgerEntry.account_id == account.id)
+        .order_by(LedgerEntry.effective_date, LedgerEntry.id)
+    ).all()
+    running = 0
+    lines = []
+    for r in rows:
+        amount = int(r.amount_pence)
+        running += amount
+        lines.append(
+            StatementLine(
+                date=r.effective_date,
+                description=_entry_words(EntryKind(r.kind), amount, r.method, r.number),
+                debit_pence=amount if amount > 0 else 0,
+                credit_pence=-amount if amount < 0 else 0,
+                balance_pence=running,
+            )
+        )
+    return Statement(
+        account=account,
+        address_lines=primary_address_lines(account.id),
+        lines=lines,
+        balance_pence=running,
+    )
