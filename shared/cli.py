@@ -72,6 +72,11 @@ def logins_command() -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
+    click.echo("")
+    click.echo(
+        "Each login sets up an authenticator app (QR code) the first time it signs in.\n"
+        "Without an app, `flask --app wsgi demo code EMAIL` prints the code to type."
+    )
     bills = demo_bills()
     if bills:
         click.echo("")
@@ -79,6 +84,19 @@ def logins_command() -> None:
         for bill in bills:
             owed = format_gbp(bill.outstanding_pence)
             click.echo(f"  {bill.invoice_number}  {bill.postcode:<8}  {owed} to pay")
+
+
+@demo.command("code")
+@click.argument("email")
+def code_command(email: str) -> None:
+    """Print the current authenticator code for a demo login (demo logins only)."""
+    from shared.demo import NoDemoCode, demo_code
+
+    try:
+        code = demo_code(email)
+    except NoDemoCode as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(code)
 
 
 payments = AppGroup("payments", help="Card payments.")
@@ -108,6 +126,26 @@ def reconcile_command(older_than_minutes: int) -> None:
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+outbox = AppGroup("outbox", help="Email and SMS delivery.")
+
+
+@outbox.command("send-pending")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="At most this many messages, oldest first.",
+)
+def send_pending_command(limit: int) -> None:
+    """Deliver pending email and SMS now, in this process (no worker or Redis needed)."""
+    from shared.jobs.outbox import send_pending
+
+    counts = send_pending(limit=limit)
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(payments)
+    app.cli.add_command(outbox)

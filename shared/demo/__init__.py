@@ -1,9 +1,10 @@
-"""Realistic, reproducible demo data: `flask --app wsgi demo seed` and `demo logins`.
+"""Realistic, reproducible demo data: `flask --app wsgi demo seed`, `demo logins`, `demo code`.
 
 See docs/demo-data.md for what the data set contains and how fast it loads.
 """
 
 from shared.demo.catalogue import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from shared.demo.codes import NoDemoCode, demo_code
 from shared.demo.seed import (
     DemoBill,
     DemoLogin,
@@ -19,8 +20,10 @@ __all__ = [
     "DEMO_PASSWORD",
     "DemoBill",
     "DemoLogin",
+    "NoDemoCode",
     "Progress",
     "demo_bills",
+    "demo_code",
     "demo_logins",
     "has_debtors",
     "seed_demo",

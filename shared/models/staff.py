@@ -27,8 +27,16 @@ class StaffUser(db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(120))
     role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole, "staff_role"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    # Set when the person enrols their authenticator app at first sign-in.
+    # Made when the person first reaches the set-up page; only counts once
+    # they have typed a code from it (totp_enrolled_at).
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    # The last 30-second step whose code was accepted: a code for that step or
+    # an earlier one is refused, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None]
+    # Every signed-in session carries the version it started under; bumping it
+    # ("sign out everywhere", deactivation, a new password or role) ends them all.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
     # The most this person may refund or write off without someone else's approval.
     refund_limit_pence: Mapped[int] = mapped_column(default=0)
@@ -42,3 +50,8 @@ class StaffUser(db.Model):
         sa.CheckConstraint("refund_limit_pence >= 0", name="refund_limit_not_negative"),
         sa.CheckConstraint("write_off_limit_pence >= 0", name="write_off_limit_not_negative"),
     )
+
+    @property
+    def totp_enrolled(self) -> bool:
+        """Whether they have confirmed an authenticator app with a code from it."""
+        return self.totp_secret is not None and self.totp_enrolled_at is not None

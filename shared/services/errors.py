@@ -15,3 +15,8 @@ class InvalidRequest(ServiceError):
 
 class Conflict(ServiceError):
     """The request contradicts what is already recorded (e.g. a reused payment reference)."""
+
+
+class Forbidden(ServiceError):
+    """The person asking is not allowed to do this (the view's permission check is the
+    first line; services that change other people's access check again)."""

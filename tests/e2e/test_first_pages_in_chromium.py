@@ -3,13 +3,17 @@ allowed by our CSP, no accessibility violations, and usable without JavaScript."
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 
-from shared.models import StaffRole
+from shared.extensions import db
+from shared.models import Channel, PortalRelationship, PortalUser, PortalUserAccount, StaffRole
 from tests.e2e.conftest import axe_violations
-from tests.factories import make_staff
+from tests.factories import make_account, make_staff, password_hash
 
 pytestmark = pytest.mark.e2e
+
+PORTAL_PASSWORD = "a perfectly good passphrase"
 
 
 def test_start_page_is_styled_runs_govuk_javascript_and_has_no_accessibility_violations(
@@ -49,7 +53,22 @@ def test_sign_in_errors_are_summarised_and_the_summary_takes_focus(live_server, 
     assert problems.messages == []
 
 
-def test_an_officer_can_sign_in_and_out_with_javascript_turned_off(live_server, page_factory):
+def _sign_in_with_the_setup_key(page, base: str, email: str, password: str) -> None:
+    """Password, then set up an app from the key shown (as a person typing it into one would)."""
+    page.goto(f"{base}/backoffice/sign-in")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/backoffice/sign-in/set-up-authenticator")
+    key = page.locator("#setup-key").text_content().replace(" ", "")
+    page.fill("input[name=code]", pyotp.TOTP(key).now())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/backoffice/")
+
+
+def test_an_officer_can_sign_in_with_a_code_and_out_with_javascript_turned_off(
+    live_server, page_factory
+):
     app, base = live_server
     with app.app_context():
         make_staff(
@@ -59,15 +78,64 @@ def test_an_officer_can_sign_in_and_out_with_javascript_turned_off(live_server, 
             password="a long enough passphrase",
         )
     page, _ = page_factory(javascript=False)
-    page.goto(f"{base}/backoffice/sign-in")
-    page.fill("input[name=email]", "  Jo.Bloggs@council.example ")
-    page.fill("input[name=password]", "a long enough passphrase")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/backoffice/")
+    _sign_in_with_the_setup_key(
+        page, base, "  Jo.Bloggs@council.example ", "a long enough passphrase"
+    )
     assert "Jo Bloggs" in page.locator("main").inner_text()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url(f"{base}/backoffice/sign-in")
     assert "You have signed out" in page.locator("main").inner_text()
+
+
+def test_setting_up_an_authenticator_app_shows_the_qr_code_within_the_csp_accessibly(
+    live_server, page_factory
+):
+    app, base = live_server
+    with app.app_context():
+        make_staff(StaffRole.OFFICER, email="sam@council.example", password="a long passphrase")
+    page, problems = page_factory()
+    page.goto(f"{base}/backoffice/sign-in")
+    page.fill("input[name=email]", "sam@council.example")
+    page.fill("input[name=password]", "a long passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/backoffice/sign-in/set-up-authenticator")
+    page.wait_for_selector("body.govuk-frontend-supported", timeout=5_000)
+    qr = page.get_by_role("img", name="QR code for your authenticator app")
+    box = qr.bounding_box()
+    assert box is not None and box["width"] > 150 and box["height"] > 150
+    assert axe_violations(page) == []
+    # A wrong code: the error summary, still accessible.
+    right = pyotp.TOTP(page.locator("#setup-key").text_content().replace(" ", "")).now()
+    page.fill("input[name=code]", f"{(int(right) + 1) % 1_000_000:06d}")
+    page.get_by_role("button", name="Continue").click()
+    page.locator(".govuk-error-summary").wait_for()
+    assert axe_violations(page) == []
+    assert problems.messages == []
+
+
+def test_the_staff_pages_have_no_accessibility_violations(live_server, page_factory):
+    app, base = live_server
+    with app.app_context():
+        make_staff(StaffRole.ADMIN, email="ada@council.example", password="a long passphrase")
+        colleague = make_staff(StaffRole.OFFICER, full_name="Olu Officer")
+        colleague_id = colleague.id
+    page, problems = page_factory()
+    _sign_in_with_the_setup_key(page, base, "ada@council.example", "a long passphrase")
+    for path in (
+        "/backoffice/",
+        "/backoffice/staff",
+        "/backoffice/staff/new",
+        f"/backoffice/staff/{colleague_id}",
+        f"/backoffice/staff/{colleague_id}/role",
+        f"/backoffice/staff/{colleague_id}/limits",
+    ):
+        page.goto(f"{base}{path}")
+        assert axe_violations(page) == [], path
+    page.goto(f"{base}/backoffice/staff/new")
+    page.get_by_role("button", name="Add member of staff").click()
+    page.locator(".govuk-error-summary").wait_for()
+    assert axe_violations(page) == []
+    assert problems.messages == []
 
 
 def test_the_not_found_page_has_no_accessibility_violations(live_server, page_factory):
@@ -77,3 +145,93 @@ def test_the_not_found_page_has_no_accessibility_violations(live_server, page_fa
     assert response.status == 404
     assert "Page not found" in page.locator("h1").inner_text()
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("/sign-in", "Sign in"),
+        ("/account/create", "Create an account"),
+        ("/forgot-password", "Reset your password"),
+        ("/forgot-password/sent", "Check your email"),
+    ],
+)
+def test_portal_sign_in_pages_have_no_accessibility_violations(
+    live_server, page_factory, path, heading
+):
+    _, base = live_server
+    page, problems = page_factory()
+    page.goto(f"{base}{path}")
+    assert page.locator("h1").inner_text() == heading
+    assert axe_violations(page) == []
+    assert problems.messages == []
+
+
+def test_portal_sign_in_errors_are_summarised_without_accessibility_violations(
+    live_server, page_factory
+):
+    _, base = live_server
+    page, problems = page_factory()
+    page.goto(f"{base}/sign-in")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert "Enter your email address" in summary.inner_text()
+    assert axe_violations(page) == []
+    assert problems.messages == []
+
+
+def _portal_login(app) -> str:
+    """A portal login for alex@example.com with one account; returns the account reference."""
+    with app.app_context():
+        account = make_account(postcode="SW1A 1AA")
+        user = PortalUser(email="alex@example.com", password_hash=password_hash(PORTAL_PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(
+            PortalUserAccount(
+                portal_user_id=user.id,
+                account_id=account.id,
+                relationship_to_debtor=PortalRelationship.SELF,
+                verified_via=Channel.EMAIL,
+            )
+        )
+        db.session.commit()
+        return account.reference
+
+
+def _sign_in_as_portal_user(page, base, reference):
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=email]", "Alex@Example.com")
+    page.fill("input[name=password]", PORTAL_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{base}/account/{reference}")
+
+
+def test_the_signed_in_header_has_no_accessibility_violations(
+    live_server, page_factory, isolated_limiter
+):
+    app, base = live_server
+    isolated_limiter(app)
+    reference = _portal_login(app)
+    page, problems = page_factory()
+    _sign_in_as_portal_user(page, base, reference)
+    header = page.locator("header")
+    assert header.get_by_role("link", name="Your account").count() == 1
+    assert header.get_by_role("button", name="Sign out").count() == 1
+    assert axe_violations(page) == []
+    assert problems.messages == []
+
+
+def test_a_debtor_can_sign_in_and_out_with_javascript_turned_off(
+    live_server, page_factory, isolated_limiter
+):
+    app, base = live_server
+    isolated_limiter(app)
+    reference = _portal_login(app)
+    page, _ = page_factory(javascript=False)
+    _sign_in_as_portal_user(page, base, reference)
+    page.locator("header").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{base}/sign-in")
+    assert "You have signed out" in page.locator("main").inner_text()
+    assert page.locator("header").get_by_role("link", name="Sign in").count() == 1

@@ -1,10 +1,13 @@
+"""Signing in to the back office: the password page, then the authenticator code
+(tests/views/test_staff_two_factor.py covers the second step in depth)."""
+
 from __future__ import annotations
 
 from flask import session
 
 from shared.extensions import db
 from shared.models import StaffUser
-from tests.views.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.views.conftest import SET_UP_PATH, STAFF_EMAIL, STAFF_PASSWORD
 from tests.views.pages import error_summary, inline_errors, parse, text, title
 
 INCORRECT = "Email address or password is incorrect"
@@ -30,9 +33,11 @@ def test_csrf_protection_is_on_in_the_test_app(app):
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
 
 
-def test_submitting_nothing_shows_both_errors_in_the_summary_and_beside_the_fields(client, sign_in):
+def test_submitting_nothing_shows_both_errors_in_the_summary_and_beside_the_fields(
+    client, enter_password
+):
     with client:
-        response = sign_in("", "")
+        response = enter_password("", "")
 
         assert response.status_code == 200
         assert "staff_id" not in session
@@ -48,17 +53,19 @@ def test_submitting_nothing_shows_both_errors_in_the_summary_and_beside_the_fiel
     }
 
 
-def test_an_email_address_in_the_wrong_format_is_explained(client, sign_in):
-    page = parse(sign_in("sam.officer.borsetshire.example", "anything"))
+def test_an_email_address_in_the_wrong_format_is_explained(client, enter_password):
+    page = parse(enter_password("sam.officer.borsetshire.example", "anything"))
 
     assert error_summary(page) == [
         ("Enter an email address in the correct format, like name@example.com", "#email")
     ]
 
 
-def test_a_wrong_password_and_an_unknown_email_get_the_same_message(client, sign_in, staff_user):
-    wrong_password = parse(sign_in(STAFF_EMAIL, "not the password"))
-    unknown_email = parse(sign_in("nobody@borsetshire.example", STAFF_PASSWORD))
+def test_a_wrong_password_and_an_unknown_email_get_the_same_message(
+    client, enter_password, staff_user
+):
+    wrong_password = parse(enter_password(STAFF_EMAIL, "not the password"))
+    unknown_email = parse(enter_password("nobody@borsetshire.example", STAFF_PASSWORD))
 
     for page in (wrong_password, unknown_email):
         assert error_summary(page) == [(INCORRECT, "#email")]
@@ -68,7 +75,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(client, sign
     )
 
 
-def test_an_unknown_email_still_costs_a_password_hash_check(client, sign_in, monkeypatch):
+def test_an_unknown_email_still_costs_a_password_hash_check(client, enter_password, monkeypatch):
     # Answering faster for unknown addresses would tell an attacker which exist.
     import shared.services.staff_auth as staff_auth
 
@@ -80,34 +87,44 @@ def test_an_unknown_email_still_costs_a_password_hash_check(client, sign_in, mon
         return real_check(password_hash, password)
 
     monkeypatch.setattr(staff_auth, "check_password_hash", counting_check)
-    sign_in("nobody@borsetshire.example", STAFF_PASSWORD)
+    enter_password("nobody@borsetshire.example", STAFF_PASSWORD)
 
     assert len(checked) == 1
     assert checked[0].startswith(("scrypt:", "pbkdf2:"))
 
 
-def test_the_password_is_never_sent_back_in_the_page(client, sign_in, staff_user):
-    response = sign_in(STAFF_EMAIL, "not the password")
+def test_the_password_is_never_sent_back_in_the_page(client, enter_password, staff_user):
+    response = enter_password(STAFF_EMAIL, "not the password")
 
     assert b"not the password" not in response.data
     assert parse(response).select_one("input#password").get("value") in (None, "")
 
 
-def test_a_deactivated_officer_cannot_sign_in(client, sign_in, staff_user):
+def test_a_deactivated_officer_cannot_sign_in(client, enter_password, staff_user):
     staff_user.active = False
     db.session.commit()
 
     with client:
-        page = parse(sign_in(STAFF_EMAIL, STAFF_PASSWORD))
+        page = parse(enter_password(STAFF_EMAIL, STAFF_PASSWORD))
         assert "staff_id" not in session
     assert error_summary(page) == [(INCORRECT, "#email")]
 
 
-def test_correct_credentials_sign_in_and_the_home_page_names_the_officer(
-    client, sign_in, staff_user
+def test_a_correct_password_leads_to_the_second_step_without_signing_in(
+    client, enter_password, staff_user
 ):
     with client:
         # Pasted with spaces and in different case: still the same person.
+        response = enter_password(f"  {STAFF_EMAIL.upper()} ", STAFF_PASSWORD)
+
+        assert response.status_code == 302
+        assert response.headers["Location"] == SET_UP_PATH
+        assert "staff_id" not in session
+    assert client.get("/backoffice/").headers["Location"] == "/backoffice/sign-in"
+
+
+def test_password_and_code_sign_in_and_the_home_page_names_the_officer(client, sign_in, staff_user):
+    with client:
         response = sign_in(f"  {STAFF_EMAIL.upper()} ", STAFF_PASSWORD)
 
         assert response.status_code == 302
@@ -121,9 +138,17 @@ def test_correct_credentials_sign_in_and_the_home_page_names_the_officer(
     assert db.session.get(StaffUser, staff_user.id).last_signed_in_at is not None
 
 
-def test_signing_in_starts_a_fresh_session(client, sign_in, staff_user):
+def test_signing_in_starts_a_fresh_session_at_each_step(
+    client, enter_password, sign_in, staff_user
+):
     with client.session_transaction() as before:
         before["left_over"] = "from before signing in"
+
+    enter_password(STAFF_EMAIL, STAFF_PASSWORD)
+
+    with client.session_transaction() as half_way:
+        assert "left_over" not in half_way
+        half_way["left_over"] = "from the password step"
 
     sign_in(STAFF_EMAIL, STAFF_PASSWORD)
 
@@ -142,7 +167,8 @@ def test_back_office_home_sends_people_who_are_not_signed_in_to_sign_in(client):
 def test_signing_out_ends_the_session_and_says_so(client, sign_in, staff_user):
     sign_in(STAFF_EMAIL, STAFF_PASSWORD)
     home = parse(client.get("/backoffice/"))
-    sign_out_form = home.select_one('main form[action="/backoffice/sign-out"]')
+    # In the header's service navigation, on every page.
+    sign_out_form = home.select_one('header form[action="/backoffice/sign-out"]')
     assert sign_out_form["method"] == "post"
     token = sign_out_form.select_one('input[name="csrf_token"]')["value"]
 
@@ -197,6 +223,26 @@ def test_sign_ins_and_failed_attempts_are_audited_with_the_source_address(
     assert [(r.action, r.actor_id) for r in rows] == [
         ("staff.sign_in_failed", staff_user.id),
         ("staff.sign_in_failed", None),
+        ("staff.password_accepted", staff_user.id),
+        ("staff.two_factor_setup_started", staff_user.id),
+        ("staff.two_factor_enrolled", staff_user.id),
         ("staff.signed_in", staff_user.id),
     ]
     assert {r.source_ip for r in rows} == {"127.0.0.1"}
+
+
+def test_signing_out_is_audited(client, sign_in, staff_user, db):
+    import sqlalchemy as sa
+
+    from shared.models import AuditLog
+    from tests.views.pages import csrf_token
+
+    sign_in(STAFF_EMAIL, STAFF_PASSWORD)
+    client.post("/backoffice/sign-out", data={"csrf_token": csrf_token(client, "/backoffice/")})
+
+    last = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert (last.action, last.actor_id, last.object_id) == (
+        "staff.signed_out",
+        staff_user.id,
+        str(staff_user.id),
+    )

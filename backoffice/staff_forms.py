@@ -1,0 +1,121 @@
+"""Forms an administrator uses to manage staff."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from backoffice.forms import email_shape, strip_whitespace
+from shared.models import StaffRole
+from shared.money import MoneyFormatError, format_gbp, parse_gbp
+from shared.services.staff_admin import limit_problem
+
+ROLE_LABELS = {
+    StaffRole.OFFICER: "Recovery officer",
+    StaffRole.TEAM_LEADER: "Team leader",
+    StaffRole.ADMIN: "Administrator",
+    StaffRole.AUDITOR: "Auditor",
+}
+
+ROLE_HINTS = {
+    StaffRole.OFFICER: "Works cases and asks for refunds and write-offs",
+    StaffRole.TEAM_LEADER: "Works cases and approves other people's refunds and write-offs",
+    StaffRole.ADMIN: "Manages staff, roles and limits; can look at cases but not change them",
+    StaffRole.AUDITOR: "Reads cases and the audit log; changes nothing",
+}
+
+
+class PoundsField(StringField):
+    """An amount in pounds typed by a person, kept as integer pence in `pence`."""
+
+    pence: int | None = None
+
+
+def delegated_limit(name: str):
+    """Validate a limit in pounds (parse_gbp) and store it in pence on the field."""
+
+    def check(form, field):
+        field.pence = None
+        text = field.data or ""
+        if text.strip().startswith("-"):
+            raise ValidationError(f"{name} must be £0 or more")
+        try:
+            pence = parse_gbp(text)
+        except MoneyFormatError as exc:
+            message = str(exc)
+            if message == "Enter an amount":
+                raise ValidationError(f"Enter a {name.lower()}") from None
+            raise ValidationError(message.replace("Amount", name, 1)) from None
+        problem = limit_problem(pence)
+        if problem:
+            raise ValidationError(problem.replace("Limit", name, 1))
+        field.pence = pence
+
+    return check
+
+
+def pounds(pence: int) -> str:
+    """What a limit field shows for an amount already set: 1,234.56, no £ (the field has one)."""
+    return format_gbp(pence, symbol=False)
+
+
+def one_of_the_roles(form, field):
+    # In place of WTForms' "Not a valid choice", which is not GOV.UK wording.
+    if field.data not in {role.value for role in StaffRole}:
+        raise ValidationError("Select a role")
+
+
+def _role_field():
+    return RadioField(
+        "Role",
+        choices=[SelectChoice(role.value, ROLE_LABELS[role]) for role in StaffRole],
+        validate_choice=False,
+        validators=[DataRequired("Select a role"), one_of_the_roles],
+        widget=GovRadioInput(),
+    )
+
+
+def _limit_field(label: str):
+    # Made per form, in page order: WTForms orders fields (and so the error
+    # summary) by when each was created.
+    return PoundsField(label, validators=[delegated_limit(label)], widget=GovTextInput())
+
+
+class AddStaffForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        filters=[strip_whitespace],
+        validators=[
+            DataRequired("Enter their full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
+        widget=GovTextInput(),
+    )
+    email = StringField(
+        "Email address",
+        filters=[strip_whitespace],
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            email_shape,
+        ],
+        widget=GovTextInput(),
+    )
+    role = _role_field()
+    refund_limit = _limit_field("Refund limit")
+    write_off_limit = _limit_field("Write-off limit")
+    submit = SubmitField("Add member of staff", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    role = _role_field()
+    submit = SubmitField("Save role", widget=GovSubmitInput())
+
+
+class LimitsForm(FlaskForm):
+    refund_limit = _limit_field("Refund limit")
+    write_off_limit = _limit_field("Write-off limit")
+    submit = SubmitField("Save limits", widget=GovSubmitInput())

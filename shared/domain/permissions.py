@@ -1,0 +1,59 @@
+"""What each back-office role may do.
+
+Views name the permission they need (backoffice.auth.requires); this table is
+the only place that says which roles have it. Roles are keyed by their stored
+value ("officer", ...), the same strings as shared.models.StaffRole, so this
+module needs neither Flask nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class Permission(enum.StrEnum):
+    VIEW_CASES = "view_cases"  # accounts, invoices, balances, timelines
+    # Record contacts, holds, contact details, manual payments and credit notes.
+    WORK_CASES = "work_cases"
+    REQUEST_REFUND = "request_refund"  # within the person's refund limit, or for approval
+    REQUEST_WRITE_OFF = "request_write_off"  # within the write-off limit, or for approval
+    APPROVE = "approve"  # someone else's refund or write-off request
+    MANAGE_STAFF = "manage_staff"  # add staff, change roles and delegated limits
+    VIEW_AUDIT = "view_audit"  # the audit log
+
+
+_OFFICER = frozenset(
+    {
+        Permission.VIEW_CASES,
+        Permission.WORK_CASES,
+        Permission.REQUEST_REFUND,
+        Permission.REQUEST_WRITE_OFF,
+    }
+)
+
+ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
+    "officer": _OFFICER,
+    "team_leader": _OFFICER | {Permission.APPROVE},
+    # Administrators manage people, not money: they can look at cases (to
+    # answer a colleague's question) but never change one or approve anything.
+    "admin": frozenset({Permission.MANAGE_STAFF, Permission.VIEW_AUDIT, Permission.VIEW_CASES}),
+    # Read-only: sees cases and the audit trail, changes nothing.
+    "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
+}
+
+
+def permissions_for(role: str) -> frozenset[Permission]:
+    """Everything `role` may do; nothing at all for a role this table does not know."""
+    return ROLE_PERMISSIONS.get(str(role), frozenset())
+
+
+def role_has(role: str, *permissions: Permission) -> bool:
+    """Whether `role` has every one of `permissions` (no permissions: any known role)."""
+    granted = permissions_for(role)
+    return str(role) in ROLE_PERMISSIONS and all(p in granted for p in permissions)
+
+
+def roles_with(permission: Permission) -> list[str]:
+    """The roles that have `permission`, in the table's order."""
+    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]

@@ -1,0 +1,160 @@
+"""Every back-office route, for everyone who might ask: signed out, a debtor signed in
+to the portal, and each staff role.
+
+The routes come from the app's URL map, so a new back-office route is in the
+matrix the moment it exists, and fails it until EXPECTED says who may use it.
+The table is written out here rather than computed from
+shared.domain.permissions, so it checks the decorators and that table both.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from flask import session, url_for
+
+from shared.app import create_app
+from shared.models import PortalUser, StaffRole
+from tests.conftest import make_config
+from tests.factories import make_staff, password_hash
+from tests.views.conftest import signed_in_session
+from tests.views.pages import csrf_token
+
+SIGN_IN = "/backoffice/sign-in"
+
+OFFICER, TEAM_LEADER, ADMIN, AUDITOR = "officer", "team_leader", "admin", "auditor"
+EVERY_ROLE = frozenset({OFFICER, TEAM_LEADER, ADMIN, AUDITOR})
+ADMINS = frozenset({ADMIN})
+
+SIGNED_OUT, PORTAL_DEBTOR = "signed out", "portal debtor"
+WHO = [SIGNED_OUT, PORTAL_DEBTOR, OFFICER, TEAM_LEADER, ADMIN, AUDITOR]
+
+ANYONE = "anyone"
+# The sign-in steps after the password: nobody in this matrix has just given one.
+MID_SIGN_IN = "mid sign-in"
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    allowed: frozenset[str] | str  # roles, ANYONE or MID_SIGN_IN
+    # What an allowed request gets: a status, or the path it redirects to
+    # ("{staff_id}" is the member of staff the route acts on).
+    success: int | str = 200
+
+
+EXPECTED: dict[str, Expect] = {
+    "backoffice.sign_in": Expect("GET", ANYONE),
+    "backoffice.set_up_authenticator": Expect("GET", MID_SIGN_IN),
+    "backoffice.enter_code": Expect("GET", MID_SIGN_IN),
+    "backoffice.home": Expect("GET", EVERY_ROLE),
+    "backoffice.sign_out": Expect("POST", EVERY_ROLE, SIGN_IN),
+    "backoffice.sign_out_everywhere": Expect("POST", EVERY_ROLE, SIGN_IN),
+    "backoffice.staff_list": Expect("GET", ADMINS),
+    "backoffice.add_staff": Expect("GET", ADMINS),
+    "backoffice.staff_detail": Expect("GET", ADMINS),
+    "backoffice.change_role": Expect("GET", ADMINS),
+    "backoffice.change_limits": Expect("GET", ADMINS),
+    "backoffice.deactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
+    "backoffice.reactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
+    "backoffice.reset_two_factor": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
+    "backoffice.reset_password": Expect("POST", ADMINS),
+}
+
+
+def _backoffice_rules():
+    app = create_app(make_config("sqlite://"))
+    return sorted(
+        (rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("backoffice.")),
+        key=lambda rule: rule.endpoint,
+    )
+
+
+RULES = {rule.endpoint: rule for rule in _backoffice_rules()}
+
+
+def test_every_back_office_route_is_in_the_expected_table_and_nothing_else_is():
+    assert set(RULES) - set(EXPECTED) == set(), "add the new route to EXPECTED"
+    assert set(EXPECTED) - set(RULES) == set(), "remove routes that no longer exist"
+
+
+def test_each_expected_method_is_one_the_route_answers():
+    for endpoint, expect in EXPECTED.items():
+        methods = RULES[endpoint].methods - {"HEAD", "OPTIONS"}
+        assert expect.method in methods, endpoint
+        # POST is only checked for routes that have no GET.
+        assert expect.method == "GET" or "GET" not in methods, endpoint
+
+
+def outcome(expect: Expect, who: str) -> int | str:
+    if expect.allowed == ANYONE:
+        return expect.success
+    if expect.allowed == MID_SIGN_IN or who in (SIGNED_OUT, PORTAL_DEBTOR):
+        return SIGN_IN
+    return expect.success if who in expect.allowed else 403
+
+
+def _become(client, who: str, db) -> None:
+    if who == SIGNED_OUT:
+        return
+    if who == PORTAL_DEBTOR:
+        debtor = PortalUser(email="debtor@example.com", password_hash=password_hash("a password!"))
+        db.session.add(debtor)
+        db.session.commit()
+        with client.session_transaction() as portal:
+            portal["portal_user_id"] = debtor.id
+            portal["last_seen"] = int(time.time())
+        return
+    signed_in_session(client, make_staff(StaffRole(who)))
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("endpoint", sorted(RULES))
+def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
+    expect = EXPECTED.get(endpoint)
+    assert expect is not None, f"{endpoint} is not in EXPECTED: say who may use it"
+    target = make_staff(StaffRole.OFFICER, full_name="Target Person")
+    _become(client, who, db)
+    values = {"staff_id": target.id}
+    rule = RULES[endpoint]
+    missing = rule.arguments - set(values)
+    assert not missing, f"the matrix cannot fill in {missing} for {endpoint}"
+    with app.test_request_context():
+        path = url_for(endpoint, **{name: values[name] for name in rule.arguments})
+
+    with client:
+        if expect.method == "GET":
+            response = client.get(path)
+        else:
+            # A valid CSRF token for this session, so the answer is about access.
+            token = csrf_token(client, SIGN_IN)
+            response = client.post(path, data={"csrf_token": token})
+
+        wanted = outcome(expect, who)
+        if isinstance(wanted, int):
+            assert response.status_code == wanted, response.headers.get("Location")
+        else:
+            assert response.status_code == 302
+            assert response.headers["Location"] == wanted.format(staff_id=target.id)
+        if who == PORTAL_DEBTOR:
+            # Turned away from the back office, but still signed in to the portal.
+            assert session["portal_user_id"] is not None
+            assert "staff_id" not in session
+    if wanted == 403:
+        assert "You do not have permission to view this page" in response.get_data(as_text=True)
+
+
+def test_a_view_that_declares_no_access_is_refused_to_everyone(database_url):
+    app = create_app(make_config(database_url))
+    app.add_url_rule(
+        "/backoffice/forgot-the-decorator",
+        endpoint="backoffice.forgot_the_decorator",
+        view_func=lambda: "case details",
+    )
+
+    response = app.test_client().get("/backoffice/forgot-the-decorator")
+
+    assert response.status_code == 403
+    assert b"case details" not in response.data
