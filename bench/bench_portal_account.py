@@ -298,6 +298,8 @@ def main() -> int:
         check_pages(base, invoices, [number for _, _, number in logins])
         account_rate = report("account page", drive(base, accounts, args.seconds))
         invoice_rate = report("invoice page", drive(base, invoices, args.seconds))
+        # For scale: the GOV.UK page template alone, no session and no database.
+        start_rate = report("start page", drive(base, [("/", "")], args.seconds))
     finally:
         stop(app_process)
 
@@ -311,7 +313,8 @@ def main() -> int:
     if hello_rate:
         print(
             f"throughput beside hello: account page {100 * account_rate / hello_rate:.1f}%, "
-            f"invoice page {100 * invoice_rate / hello_rate:.1f}%"
+            f"invoice page {100 * invoice_rate / hello_rate:.1f}%, "
+            f"start page {100 * start_rate / hello_rate:.1f}%"
         )
     return 0
 

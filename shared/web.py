@@ -19,6 +19,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from shared.config import PROJECT_ROOT
@@ -61,7 +62,7 @@ def init_app(app: Flask) -> None:
     WTFormsHelpers(app)
     app.context_processor(_council_context)
     # Every page, letter and PDF writes money and dates the same way.
-    app.jinja_env.globals.update(gbp=format_gbp, long_date=long_date)
+    app.jinja_env.globals.update(gbp=format_gbp, long_date=long_date, cached=cached_fragment)
     app.add_url_rule(
         "/assets/<path:filename>", endpoint=ASSETS_ENDPOINT, view_func=_govuk_frontend_asset
     )
@@ -226,3 +227,14 @@ def _error_page(error: HTTPException):
 
 def _csrf_error_page(error: CSRFError):
     return render_template("errors/csrf.html", layout=_layout()), 400
+
+
+def cached_fragment(key: str, *, caller) -> Markup:
+    """`{% call cached("footer") %}...{% endcall %}`: render the body once per app and
+    reuse it. Only for markup that depends on nothing but the app's settings and the
+    key (the GOV.UK header and footer macros cost as much as a page's own content)."""
+    fragments = current_app.extensions.setdefault("page_fragments", {})
+    html = fragments.get(key)
+    if html is None:
+        html = fragments[key] = Markup(caller())
+    return html

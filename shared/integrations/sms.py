@@ -29,6 +29,14 @@ CONFIGURATION_CODES = frozenset({20003, 20005})
 RATE_LIMITED = 20429
 
 
+# Where Twilio reports what happened to each text (portal/webhooks.py serves it).
+TWILIO_STATUS_PATH = "/webhooks/twilio/status"
+
+
+def twilio_status_url(config: Mapping[str, Any]) -> str:
+    return f"{config['PUBLIC_BASE_URL']}{TWILIO_STATUS_PATH}"
+
+
 class SmsError(Exception):
     """Twilio refused the message or could not be reached."""
 

@@ -42,7 +42,7 @@ from sqlalchemy import event
 
 from shared.extensions import db
 from shared.integrations.email import EmailError, app_email_client
-from shared.integrations.sms import OPTED_OUT, SmsError, app_sms_client
+from shared.integrations.sms import OPTED_OUT, SmsError, app_sms_client, twilio_status_url
 from shared.jobs.context import app_context
 from shared.jobs.queues import redis_connection
 from shared.models import (
@@ -278,7 +278,9 @@ def _claim(message_id: int) -> _Attempt | None:
 def _send(app: Flask, attempt: _Attempt) -> str:
     if attempt.channel == OutboxChannel.EMAIL:
         return app_email_client(app).send(attempt.recipient, attempt.subject or "", attempt.body)
-    return app_sms_client(app).send(attempt.recipient, attempt.body)
+    return app_sms_client(app).send(
+        attempt.recipient, attempt.body, status_callback=twilio_status_url(app.config)
+    )
 
 
 def _error_text(exc: BaseException) -> str:
