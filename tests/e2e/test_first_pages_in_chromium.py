@@ -128,6 +128,8 @@ def test_the_staff_pages_have_no_accessibility_violations(live_server, page_fact
         f"/backoffice/staff/{colleague_id}",
         f"/backoffice/staff/{colleague_id}/role",
         f"/backoffice/staff/{colleague_id}/limits",
+        "/backoffice/audit",
+        "/backoffice/audit?on_or_after=31/2/2026",
     ):
         page.goto(f"{base}{path}")
         assert axe_violations(page) == [], path

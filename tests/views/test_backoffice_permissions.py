@@ -61,6 +61,7 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.reactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reset_two_factor": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reset_password": Expect("POST", ADMINS),
+    "backoffice.audit_log": Expect("GET", frozenset({ADMIN, AUDITOR})),
 }
 
 
