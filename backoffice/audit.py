@@ -5,9 +5,6 @@ an auditor can bookmark or send to a colleague."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask import render_template, request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
@@ -18,21 +15,11 @@ from wtforms.validators import Length, Optional, ValidationError
 from backoffice import bp
 from backoffice.auth import requires
 from backoffice.forms import strip_whitespace
+from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import ActorType
 from shared.services.audit_view import AuditFilter, NoSuchAccount, NoSuchStaff, audit_page
 from shared.services.bill_lookup import normalise_reference
-
-_DATE = re.compile(r"^(\d{1,2})[/ .-](\d{1,2})[/ .-](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
-
-
-def parse_day(text: str) -> date:
-    """27/3/2026, 27 3 2026 or 2026-03-27 as a date; ValueError otherwise."""
-    match = _DATE.match(text.strip())
-    if not match:
-        raise ValueError(text)
-    d, m, y, iy, im, iday = match.groups()
-    return date(int(y), int(m), int(d)) if y else date(int(iy), int(im), int(iday))
 
 
 def a_date(label: str):

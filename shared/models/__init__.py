@@ -16,6 +16,7 @@ from shared.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatu
 from shared.models.audit import ActorType, AuditLog
 from shared.models.contact import ContactEvent, ContactKind
 from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
+from shared.models.holds import AccountHold, HoldKind
 from shared.models.invoices import Invoice, InvoiceLine, RecoveryStage
 from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
 from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
@@ -35,6 +36,8 @@ from shared.models.staff import StaffRole, StaffUser
 APPEND_ONLY_TABLES = ("ledger_entries", "allocations", "audit_log")
 
 __all__ = [
+    "AccountHold",
+    "HoldKind",
     "APPEND_ONLY_TABLES",
     "CREDIT_KINDS",
     "ActorType",

@@ -109,6 +109,24 @@ class DebtorAccount(db.Model):
         return self.breathing_space_end is None or on <= self.breathing_space_end
 
 
+# Case search (shared/services/case_search.py): name prefixes compared in lower
+# case (text_pattern_ops so PostgreSQL answers LIKE 'smi%' from the index
+# whatever the collation), email exactly in lower case, phones with the
+# spaces they are stored with taken out. Migration 0005 creates these.
+for _name, _column in (
+    ("ix_debtor_accounts_lower_surname", DebtorAccount.surname),
+    ("ix_debtor_accounts_lower_organisation_name", DebtorAccount.organisation_name),
+):
+    sa.Index(
+        _name,
+        sa.func.lower(_column).label("lower_key"),
+        postgresql_ops={"lower_key": "text_pattern_ops"},
+    )
+sa.Index("ix_debtor_accounts_lower_email", sa.func.lower(DebtorAccount.email))
+sa.Index("ix_debtor_accounts_mobile_digits", sa.func.replace(DebtorAccount.mobile_phone, " ", ""))
+sa.Index("ix_debtor_accounts_other_digits", sa.func.replace(DebtorAccount.other_phone, " ", ""))
+
+
 _POSTCODE_KEY = re.compile(r"[^A-Z0-9]")
 
 

@@ -489,6 +489,11 @@ def account_page(portal_user_id: int, reference: str, today: date) -> AccountPag
     )
 
 
+def invoices_of(account_id: int, today: date) -> list[InvoiceRow]:
+    """Every invoice on the account, paid or not, oldest due first."""
+    return _invoice_rows(account_id, today)
+
+
 def open_invoices(account_id: int, today: date) -> list[InvoiceRow]:
     return [i for i in _invoice_rows(account_id, today) if i.outstanding_pence > 0]
 

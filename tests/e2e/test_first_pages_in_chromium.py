@@ -119,6 +119,7 @@ def test_the_staff_pages_have_no_accessibility_violations(live_server, page_fact
         make_staff(StaffRole.ADMIN, email="ada@council.example", password="a long passphrase")
         colleague = make_staff(StaffRole.OFFICER, full_name="Olu Officer")
         colleague_id = colleague.id
+        debtor_reference = make_account(surname="Rogers").reference
     page, problems = page_factory()
     _sign_in_with_the_setup_key(page, base, "ada@council.example", "a long passphrase")
     for path in (
@@ -130,6 +131,10 @@ def test_the_staff_pages_have_no_accessibility_violations(live_server, page_fact
         f"/backoffice/staff/{colleague_id}/limits",
         "/backoffice/audit",
         "/backoffice/audit?on_or_after=31/2/2026",
+        "/backoffice/search",
+        "/backoffice/search?q=rogers",
+        "/backoffice/search?q=nobody",
+        f"/backoffice/accounts/{debtor_reference}",
     ):
         page.goto(f"{base}{path}")
         assert axe_violations(page) == [], path

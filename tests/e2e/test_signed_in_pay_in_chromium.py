@@ -60,7 +60,10 @@ def debtor(live_payments):
 def accessible(page, javascript=True) -> bool:
     # axe runs as a script in the page, so only where scripts run (the JavaScript
     # run of each journey checks the same pages).
-    return not javascript or axe_violations(page) == []
+    if javascript:
+        page.wait_for_load_state()
+        assert axe_violations(page) == [], page.url
+    return True
 
 
 def sign_in_and_open_pay_page(page, base, javascript=True):
@@ -73,6 +76,7 @@ def sign_in_and_open_pay_page(page, base, javascript=True):
     assert "£330.00" in main.inner_text()
     assert accessible(page, javascript)
     page.get_by_role("link", name="Pay now").first.click()
+    page.wait_for_url("**/pay")
     assert accessible(page, javascript)
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from flask import session, url_for
 
 from shared.app import create_app
-from shared.models import PortalUser, StaffRole
+from shared.models import AccountHold, HoldKind, PortalUser, StaffRole
+from shared.services import ledger
+from shared.services.actors import SYSTEM
 from tests.conftest import make_config
-from tests.factories import make_staff, password_hash
+from tests.factories import make_account, make_department, make_staff, password_hash
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token
 
@@ -62,6 +65,17 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.reset_two_factor": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reset_password": Expect("POST", ADMINS),
     "backoffice.audit_log": Expect("GET", frozenset({ADMIN, AUDITOR})),
+    "backoffice.record_contact": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.diary": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.account_holds": Expect("GET", EVERY_ROLE),
+    "backoffice.record_manual_payment": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.raise_credit_note": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.place_hold": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.lift_hold": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
+    ),
+    "backoffice.search": Expect("GET", EVERY_ROLE),
+    "backoffice.case_view": Expect("GET", EVERY_ROLE),
 }
 
 
@@ -118,7 +132,34 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
     assert expect is not None, f"{endpoint} is not in EXPECTED: say who may use it"
     target = make_staff(StaffRole.OFFICER, full_name="Target Person")
     _become(client, who, db)
-    values = {"staff_id": target.id}
+    # "{reference}" routes act on a debtor account that exists.
+    account = make_account()
+    hold = AccountHold(
+        account_id=account.id,
+        kind=HoldKind.QUERY,
+        reason="Matrix",
+        starts_on=date.today(),
+        expires_on=date.today(),
+        placed_by=target.id,
+    )
+    db.session.add(hold)
+    db.session.commit()
+    invoice = ledger.raise_invoice(
+        account_id=account.id,
+        department_id=make_department().id,
+        number=f"M{account.id:08d}",
+        issue_date=date.today(),
+        due_date=date.today(),
+        description="Matrix",
+        lines=[ledger.LineInput("Matrix", 1, 1_000)],
+        actor=SYSTEM,
+    )
+    values = {
+        "staff_id": target.id,
+        "reference": account.reference,
+        "hold_id": hold.id,
+        "number": invoice.number,
+    }
     rule = RULES[endpoint]
     missing = rule.arguments - set(values)
     assert not missing, f"the matrix cannot fill in {missing} for {endpoint}"
@@ -138,7 +179,9 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
             assert response.status_code == wanted, response.headers.get("Location")
         else:
             assert response.status_code == 302
-            assert response.headers["Location"] == wanted.format(staff_id=target.id)
+            assert response.headers["Location"] == wanted.format(
+                staff_id=target.id, reference=account.reference
+            )
         if who == PORTAL_DEBTOR:
             # Turned away from the back office, but still signed in to the portal.
             assert session["portal_user_id"] is not None

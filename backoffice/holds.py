@@ -1,0 +1,222 @@
+"""Placing and lifting holds on a debtor's account or one of its invoices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from backoffice import bp
+from backoffice.auth import current_staff, requires
+from backoffice.forms import strip_whitespace
+from shared.domain import holds as rules
+from shared.domain.dates import parse_day
+from shared.domain.permissions import Permission
+from shared.models import HoldKind
+from shared.money import MoneyFormatError, parse_gbp
+from shared.services import account_view, actors, contacts, holds
+from shared.services.bill_lookup import normalise_reference
+from shared.services.errors import InvalidRequest, NotFound
+
+BREATHING_SPACE_WORDS = {
+    rules.BS_STANDARD: "Standard (up to 60 days)",
+    rules.BS_MENTAL_HEALTH: "Mental health crisis (the treatment plus 30 days)",
+}
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _a_day(label: str):
+    def check(form, field):
+        field.parsed = None
+        if field.data:
+            try:
+                field.parsed = parse_day(field.data)
+            except ValueError:
+                raise ValidationError(f"{label} must be a real date, like 27/3/2026") from None
+
+    return check
+
+
+def _date_field(label: str, hint: str) -> StringField:
+    return StringField(
+        label,
+        description=hint,
+        filters=[strip_whitespace],
+        validators=[_a_day(label)],
+        widget=GovTextInput(),
+    )
+
+
+def _pounds(form, field):
+    field.pence = None
+    if field.data:
+        try:
+            field.pence = parse_gbp(field.data)
+        except MoneyFormatError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class HoldForm(FlaskForm):
+    kind = RadioField(
+        "Why is recovery being held?",
+        choices=[SelectChoice(k.value, w) for k, w in holds.KIND_WORDS.items()],
+        validate_choice=False,
+        validators=[DataRequired("Select the reason for the hold")],
+        widget=GovRadioInput(),
+    )
+    promise_date = _date_field("Date they promised to pay by", "For example, 27/3/2026")
+    promise_amount = StringField(
+        "Amount they promised to pay",
+        filters=[strip_whitespace],
+        validators=[_pounds],
+        widget=GovTextInput(),
+    )
+    breathing_space_type = RadioField(
+        "Type of Breathing Space",
+        choices=[SelectChoice(k, w) for k, w in BREATHING_SPACE_WORDS.items()],
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    breathing_space_reference = StringField(
+        "Insolvency Service reference (optional)",
+        filters=[strip_whitespace],
+        validators=[Length(max=40, message="Reference must be 40 characters or fewer")],
+        widget=GovTextInput(),
+    )
+    covers = SelectField("Which debts does it cover?", validate_choice=False, widget=GovSelect())
+    starts_on = _date_field("Start date", "For example, 27/3/2026. Leave blank for today")
+    expires_on = _date_field(
+        "End date",
+        "Recovery restarts the day after. Standard Breathing Space and promises to pay "
+        "get an end date of their own if you leave this blank",
+    )
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Enter the reason for the hold"),
+            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Place hold", widget=GovSubmitInput())
+
+    def terms(self) -> rules.HoldTerms:
+        return rules.HoldTerms(
+            kind=self.kind.data,
+            starts_on=self.starts_on.parsed or _today(),
+            expires_on=self.expires_on.parsed,
+            promise_date=self.promise_date.parsed,
+            promise_amount_pence=self.promise_amount.pence,
+            breathing_space_type=self.breathing_space_type.data or None,
+        )
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        for name, message in problems.items():
+            field = {"promise_amount": self.promise_amount}.get(name) or self[name]
+            field.errors.append(message)
+
+
+class LiftForm(FlaskForm):
+    lift_reason = TextAreaField(
+        "Why is the hold being lifted?",
+        validators=[
+            DataRequired("Enter why the hold is being lifted"),
+            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Lift hold", widget=GovSubmitInput())
+
+
+def _case(reference: str) -> contacts.CaseHeading:
+    case = contacts.case_heading(normalise_reference(reference))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _actor():
+    return actors.staff(current_staff().id, request.remote_addr)
+
+
+@bp.get("/accounts/<reference>/holds")
+@requires(Permission.VIEW_CASES)
+def account_holds(reference: str):
+    case = _case(reference)
+    return render_template(
+        "backoffice/holds/list.html",
+        case=case,
+        holds=holds.holds_for(case.id),
+        today=_today(),
+        kind_words=holds.KIND_WORDS,
+        bs_words=BREATHING_SPACE_WORDS,
+        lift_form=LiftForm(),
+    )
+
+
+@bp.route("/accounts/<reference>/holds/new", methods=["GET", "POST"])
+@requires(Permission.WORK_CASES)
+def place_hold(reference: str):
+    case = _case(reference)
+    form = HoldForm()
+    open_invoices = account_view.open_invoices(case.id, _today())
+    form.covers.choices = [SelectChoice("", "All debts on the account")] + [
+        SelectChoice(str(i.id), f"Invoice {i.number}") for i in open_invoices
+    ]
+    if form.validate_on_submit():
+        terms = form.terms()
+        problems = rules.hold_problems(terms, _today())
+        if form.covers.data and form.covers.data not in {c.value for c in form.covers.choices}:
+            problems["covers"] = "Select an invoice on this account"
+        if problems:
+            form.show_problems(problems)
+        else:
+            try:
+                holds.place_hold(
+                    case.id,
+                    terms,
+                    form.reason.data,
+                    _actor(),
+                    today=_today(),
+                    invoice_id=int(form.covers.data) if form.covers.data else None,
+                    breathing_space_reference=form.breathing_space_reference.data,
+                )
+            except InvalidRequest as exc:
+                form.reason.errors.append(str(exc))
+            else:
+                flash(f"{holds.KIND_WORDS[HoldKind(terms.kind)]} hold placed", "success")
+                return redirect(url_for("backoffice.account_holds", reference=case.reference))
+    return render_template("backoffice/holds/new.html", form=form, case=case)
+
+
+@bp.post("/accounts/<reference>/holds/<int:hold_id>/lift")
+@requires(Permission.WORK_CASES)
+def lift_hold(reference: str, hold_id: int):
+    case = _case(reference)
+    if not any(h.id == hold_id for h in holds.holds_for(case.id)):
+        abort(404)
+    form = LiftForm()
+    if form.validate_on_submit():
+        try:
+            holds.lift_hold(hold_id, form.lift_reason.data, _actor(), today=_today())
+        except (InvalidRequest, NotFound) as exc:
+            flash(str(exc))
+        else:
+            flash("Hold lifted", "success")
+    else:
+        flash(next(iter(form.errors.values()))[0])
+    return redirect(url_for("backoffice.account_holds", reference=case.reference))
