@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__)
 
-from backoffice import audit, auth, contacts, holds, payments, staff_admin, views  # noqa: E402,F401
+from backoffice import (  # noqa: E402,F401
+    approvals,
+    audit,
+    auth,
+    contacts,
+    holds,
+    payments,
+    staff_admin,
+    views,
+)

@@ -186,6 +186,7 @@ def seed_demo(
         raise
     else:
         admin.sync_sequences(TABLES)
+        admin.analyze(TABLES)
     finally:
         admin.close()
     return counts

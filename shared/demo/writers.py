@@ -41,6 +41,9 @@ class BulkWriter:
     def sync_sequences(self, tables: Iterable[str]) -> None:
         """Make each table's id generator continue after its highest id."""
 
+    def analyze(self, tables: Iterable[str]) -> None:
+        """Refresh the planner's statistics after a bulk load (PostgreSQL only)."""
+
     def close(self) -> None:
         self.raw.close()
 
@@ -99,6 +102,14 @@ class PostgresWriter(BulkWriter):
                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)",
                     (table,),
                 )
+        self.conn.commit()
+
+    def analyze(self, tables):
+        # Without fresh statistics the planner keeps plans made for the tables as
+        # they were before the load; a whole-book report can then take hours.
+        with self.conn.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
         self.conn.commit()
 
 

@@ -435,6 +435,18 @@ def write_off(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) 
     Who may write off how much (delegated limits, second approval) is decided
     by the approval workflow before this is called.
     """
+    entry = post_write_off(
+        invoice_id=invoice_id, amount_pence=amount_pence, reason=reason, actor=actor
+    )
+    db.session.commit()
+    return entry
+
+
+def post_write_off(
+    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor, audit: dict | None = None
+) -> LedgerEntry:
+    """write_off's work without the commit, for the approval workflow, which records the
+    decision and the entry in one transaction. `audit` adds to the audit row's after."""
     _positive_pence(amount_pence)
     reason = _reason(reason, "write-off")
     invoice, account = _invoice_for_update(invoice_id)
@@ -454,9 +466,13 @@ def write_off(*, invoice_id: int, amount_pence: int, reason: str, actor: Actor) 
         detail=reason,
         action="write_off.made",
         entry_id=entry.id,
-        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason},
+        after={
+            "invoice_id": invoice.id,
+            "amount_pence": amount_pence,
+            "reason": reason,
+            **(audit or {}),
+        },
     )
-    db.session.commit()
     return entry
 
 
@@ -473,6 +489,39 @@ def refund(
     external_reference: str | None = None,
 ) -> LedgerEntry:
     """Pay back unallocated credit drawn from one payment or credit note."""
+    entry = post_refund(
+        source_entry_id=source_entry_id,
+        amount_pence=amount_pence,
+        reason=reason,
+        actor=actor,
+        external_reference=external_reference,
+    )
+    db.session.commit()
+    return entry
+
+
+def refundable_available(source_entry_id: int) -> int:
+    """How much of one credit entry can still be refunded (refuses an entry that is
+    not a refundable credit)."""
+    source = db.session.get(LedgerEntry, source_entry_id)
+    if source is None:
+        raise NotFound(f"No ledger entry {source_entry_id}")
+    if source.kind not in _REFUNDABLE or source.amount_pence >= 0:
+        raise InvalidRequest("Only a payment, credit note or credit adjustment can be refunded")
+    return _credit_value(source).available_pence
+
+
+def post_refund(
+    *,
+    source_entry_id: int,
+    amount_pence: int,
+    reason: str,
+    actor: Actor,
+    external_reference: str | None = None,
+    audit: dict | None = None,
+) -> LedgerEntry:
+    """refund's work without the commit, for the approval workflow, which records the
+    decision and the entry in one transaction. `audit` adds to the audit row's after."""
     _positive_pence(amount_pence)
     reason = _reason(reason, "refund")
     source = db.session.get(LedgerEntry, source_entry_id)
@@ -503,9 +552,8 @@ def refund(
         detail=reason,
         action="refund.made",
         entry_id=entry.id,
-        after={"source_entry_id": source.id, "amount_pence": amount_pence},
+        after={"source_entry_id": source.id, "amount_pence": amount_pence, **(audit or {})},
     )
-    db.session.commit()
     return entry
 
 

@@ -17,7 +17,14 @@ import pytest
 from flask import session, url_for
 
 from shared.app import create_app
-from shared.models import AccountHold, HoldKind, PortalUser, StaffRole
+from shared.models import (
+    AccountHold,
+    ApprovalKind,
+    ApprovalRequest,
+    HoldKind,
+    PortalUser,
+    StaffRole,
+)
 from shared.services import ledger
 from shared.services.actors import SYSTEM
 from tests.conftest import make_config
@@ -74,6 +81,16 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.lift_hold": Expect(
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
     ),
+    "backoffice.request_write_off": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.request_refund": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.my_requests": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.withdraw_request": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/approvals/mine"
+    ),
+    "backoffice.approval_queue": Expect("GET", frozenset({TEAM_LEADER})),
+    "backoffice.approve_request": Expect("POST", frozenset({TEAM_LEADER}), "/backoffice/approvals"),
+    # Posted without a note, so the queue comes back with the error.
+    "backoffice.reject_request": Expect("POST", frozenset({TEAM_LEADER})),
     "backoffice.search": Expect("GET", EVERY_ROLE),
     "backoffice.case_view": Expect("GET", EVERY_ROLE),
 }
@@ -154,8 +171,21 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         lines=[ledger.LineInput("Matrix", 1, 1_000)],
         actor=SYSTEM,
     )
+    # "{approval_id}" routes act on someone else's pending write-off request.
+    approval = ApprovalRequest(
+        account_id=account.id,
+        kind=ApprovalKind.WRITE_OFF,
+        amount_pence=1_000,
+        reason_code="other",
+        reason="Matrix",
+        payload={"invoice_id": invoice.id, "invoice_number": invoice.number},
+        requested_by_staff_id=target.id,
+    )
+    db.session.add(approval)
+    db.session.commit()
     values = {
         "staff_id": target.id,
+        "approval_id": approval.id,
         "reference": account.reference,
         "hold_id": hold.id,
         "number": invoice.number,

@@ -1,0 +1,293 @@
+"""Refund and write-off requests, and the team leaders' approval queue.
+
+Within the requester's delegated limit a request is posted at once; above it, it
+waits here for a team leader who is not the requester.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from backoffice import bp
+from backoffice.auth import current_staff, requires
+from backoffice.forms import strip_whitespace
+from shared.domain import approvals as rules
+from shared.domain.permissions import Permission
+from shared.money import MoneyFormatError, format_gbp, parse_gbp
+from shared.services import account_view, actors, approvals, contacts
+from shared.services.bill_lookup import normalise_reference
+from shared.services.errors import Forbidden, InvalidRequest, NotFound
+
+QUEUE = "backoffice.approval_queue"
+MINE = "backoffice.my_requests"
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _pounds(label: str):
+    def check(form, field):
+        field.pence = None
+        if field.data:
+            try:
+                field.pence = parse_gbp(field.data)
+            except MoneyFormatError as exc:
+                raise ValidationError(str(exc)) from None
+            if field.pence == 0:
+                raise ValidationError(f"{label} must be more than £0")
+
+    return check
+
+
+def _reason_field(message: str) -> TextAreaField:
+    return TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired(message),
+            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+
+
+class WriteOffForm(FlaskForm):
+    reason_code = RadioField(
+        "Why is it being written off?",
+        choices=[SelectChoice(code, words) for code, words in rules.WRITE_OFF_REASONS.items()],
+        validate_choice=False,
+        validators=[DataRequired("Select why the debt is being written off")],
+        widget=GovRadioInput(),
+    )
+    amount = StringField(
+        "Amount to write off",
+        filters=[strip_whitespace],
+        validators=[
+            DataRequired("Enter the amount to write off"),
+            _pounds("Amount to write off"),
+        ],
+        widget=GovTextInput(),
+    )
+    reason = _reason_field("Enter why the debt is being written off")
+    submit = SubmitField("Write off", widget=GovSubmitInput())
+
+    def validate_reason_code(self, field):
+        if field.data not in rules.WRITE_OFF_REASONS:
+            raise ValidationError("Select why the debt is being written off")
+
+
+class RefundForm(FlaskForm):
+    source = RadioField(
+        "Which payment or credit is being refunded?",
+        validate_choice=False,
+        validators=[DataRequired("Select the payment or credit to refund")],
+        widget=GovRadioInput(),
+    )
+    route = RadioField(
+        "How does the money go back?",
+        choices=[SelectChoice(code, words) for code, words in rules.REFUND_ROUTES.items()],
+        validate_choice=False,
+        validators=[DataRequired("Select how the money goes back")],
+        widget=GovRadioInput(),
+    )
+    amount = StringField(
+        "Amount to refund",
+        filters=[strip_whitespace],
+        validators=[DataRequired("Enter the amount to refund"), _pounds("Amount to refund")],
+        widget=GovTextInput(),
+    )
+    reason = _reason_field("Enter why the refund is needed")
+    submit = SubmitField("Request refund", widget=GovSubmitInput())
+
+    def validate_source(self, field):
+        if field.data not in {choice.value for choice in self.source.choices}:
+            raise ValidationError("Select the payment or credit to refund")
+
+    def validate_route(self, field):
+        if field.data not in rules.REFUND_ROUTES:
+            raise ValidationError("Select how the money goes back")
+
+
+class RejectForm(FlaskForm):
+    note = TextAreaField(
+        "Why are you rejecting it?",
+        validators=[
+            DataRequired("Enter why the request is rejected"),
+            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Reject", widget=GovSubmitInput())
+
+
+def _case(reference: str) -> contacts.CaseHeading:
+    case = contacts.case_heading(normalise_reference(reference))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _actor():
+    return actors.staff(current_staff().id, request.remote_addr)
+
+
+def _done(outcome: approvals.Outcome, what: str) -> None:
+    if outcome.posted:
+        flash(f"{what} made", "success")
+    else:
+        flash(f"{what} is above your limit, so it has been sent to a team leader to approve")
+
+
+@bp.route("/accounts/<reference>/invoices/<number>/write-off", methods=["GET", "POST"])
+@requires(Permission.REQUEST_WRITE_OFF)
+def request_write_off(reference: str, number: str):
+    case = _case(reference)
+    invoice = next(
+        (
+            i
+            for i in account_view.invoices_of(case.id, _today())
+            if i.number == normalise_reference(number)
+        ),
+        None,
+    )
+    if invoice is None:
+        abort(404)
+    form = WriteOffForm()
+    if form.validate_on_submit():
+        try:
+            outcome = approvals.request_write_off(
+                invoice_id=invoice.id,
+                amount_pence=form.amount.pence,
+                reason_code=form.reason_code.data,
+                reason=form.reason.data,
+                actor=_actor(),
+            )
+        except InvalidRequest as exc:
+            form.amount.errors.append(str(exc))
+        else:
+            _done(outcome, f"Write-off of {format_gbp(form.amount.pence)} on {invoice.number}")
+            return redirect(url_for("backoffice.case_view", reference=case.reference))
+    return render_template(
+        "backoffice/approvals/write_off.html", form=form, case=case, invoice=invoice
+    )
+
+
+@bp.route("/accounts/<reference>/refunds/new", methods=["GET", "POST"])
+@requires(Permission.REQUEST_REFUND)
+def request_refund(reference: str):
+    case = _case(reference)
+    credits = approvals.refundable_credits(case.id)
+    form = RefundForm()
+    form.source.choices = [
+        SelectChoice(
+            str(c.entry_id),
+            f"{c.words}, {c.effective_date:%-d %B %Y}: {format_gbp(c.available_pence)} refundable",
+        )
+        for c in credits
+    ]
+    if credits and form.validate_on_submit():
+        try:
+            outcome = approvals.request_refund(
+                source_entry_id=int(form.source.data),
+                amount_pence=form.amount.pence,
+                route=form.route.data,
+                reason=form.reason.data,
+                actor=_actor(),
+            )
+        except InvalidRequest as exc:
+            form.amount.errors.append(str(exc))
+        else:
+            _done(outcome, f"Refund of {format_gbp(form.amount.pence)}")
+            return redirect(url_for("backoffice.case_view", reference=case.reference))
+    return render_template(
+        "backoffice/approvals/refund.html", form=form, case=case, credits=credits
+    )
+
+
+def _queue_page(reject_form: RejectForm | None = None, rejecting: int | None = None):
+    return render_template(
+        "backoffice/approvals/queue.html",
+        items=approvals.pending_queue(_today()),
+        reject_form=reject_form or RejectForm(formdata=None),
+        blank_reject=RejectForm(formdata=None),
+        rejecting=rejecting,
+        me=current_staff().id,
+    )
+
+
+@bp.get("/approvals")
+@requires(Permission.APPROVE)
+def approval_queue():
+    return _queue_page()
+
+
+@bp.post("/approvals/<int:approval_id>/approve")
+@requires(Permission.APPROVE)
+def approve_request(approval_id: int):
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            decision = approvals.approve(request_id=approval_id, actor=_actor())
+        except NotFound:
+            abort(404)
+        except (Forbidden, InvalidRequest) as exc:
+            flash(str(exc), "error")
+        else:
+            if decision.changed:
+                flash(f"Request {approval_id} approved and posted", "success")
+            else:
+                flash(f"Request {approval_id} was already approved, so nothing changed")
+    return redirect(url_for(QUEUE))
+
+
+@bp.post("/approvals/<int:approval_id>/reject")
+@requires(Permission.APPROVE)
+def reject_request(approval_id: int):
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            approvals.reject(request_id=approval_id, note=form.note.data, actor=_actor())
+        except NotFound:
+            abort(404)
+        except (Forbidden, InvalidRequest) as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Request {approval_id} rejected", "success")
+        return redirect(url_for(QUEUE))
+    return _queue_page(form, approval_id)
+
+
+@bp.get("/approvals/mine")
+@requires(Permission.REQUEST_REFUND)
+def my_requests():
+    return render_template(
+        "backoffice/approvals/mine.html", items=approvals.pending_for(current_staff().id, _today())
+    )
+
+
+@bp.post("/approvals/<int:approval_id>/withdraw")
+@requires(Permission.REQUEST_REFUND)
+def withdraw_request(approval_id: int):
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            approvals.withdraw(request_id=approval_id, actor=_actor())
+        except NotFound:
+            abort(404)
+        except (Forbidden, InvalidRequest) as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Request {approval_id} withdrawn", "success")
+    return redirect(url_for(MINE))
