@@ -84,6 +84,14 @@ def logins_command() -> None:
         for bill in bills:
             owed = format_gbp(bill.outstanding_pence)
             click.echo(f"  {bill.invoice_number}  {bill.postcode:<8}  {owed} to pay")
+        with_email = next((b for b in bills if b.email_on_file), None)
+        if with_email is not None:
+            click.echo("")
+            click.echo(
+                "To see Your account, create a login at /account/create with account "
+                f"reference {with_email.account_reference} and postcode {with_email.postcode}; "
+                "the security code arrives in the email viewer."
+            )
 
 
 @demo.command("code")

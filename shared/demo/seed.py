@@ -218,6 +218,8 @@ class DemoBill:
     invoice_number: str
     postcode: str
     outstanding_pence: int
+    account_reference: str = ""
+    email_on_file: bool = False
 
 
 def demo_bills(limit: int = 3) -> list[DemoBill]:
@@ -233,7 +235,13 @@ def demo_bills(limit: int = 3) -> list[DemoBill]:
     )
     outstanding = (Invoice.total_pence - sa.func.coalesce(allocated.c.paid, 0)).label("outstanding")
     rows = db.session.execute(
-        sa.select(Invoice.number, Address.postcode, outstanding)
+        sa.select(
+            Invoice.number,
+            Address.postcode,
+            outstanding,
+            DebtorAccount.reference,
+            DebtorAccount.email,
+        )
         .join(allocated, allocated.c.invoice_id == Invoice.id, isouter=True)
         .join(DebtorAccount, DebtorAccount.id == Invoice.account_id)
         .join(Address, sa.and_(Address.account_id == DebtorAccount.id, Address.is_primary))
@@ -246,4 +254,6 @@ def demo_bills(limit: int = 3) -> list[DemoBill]:
         .order_by(Invoice.id)
         .limit(limit)
     ).all()
-    return [DemoBill(r.number, r.postcode, int(r.outstanding)) for r in rows]
+    return [
+        DemoBill(r.number, r.postcode, int(r.outstanding), r.reference, bool(r.email)) for r in rows
+    ]

@@ -390,3 +390,20 @@ def test_demo_logins_also_names_bills_that_can_really_be_paid_at_pay(app, db, cl
         [item] = bill_lookup.bill_items(found.account_id, found.invoice_ids)
         assert item.outstanding_pence == bill.outstanding_pence >= 2_000
         assert postcode_key(bill.postcode)
+
+
+def test_demo_logins_names_an_account_whose_login_can_really_be_created(app, db):
+    from shared.demo import demo_bills
+    from shared.services import portal_accounts
+
+    seed_demo(200)
+    result = app.test_cli_runner().invoke(args=["demo", "logins"])
+    [bill] = [b for b in demo_bills() if b.email_on_file][:1]
+
+    assert f"account reference {bill.account_reference} and postcode {bill.postcode}" in (
+        result.output
+    )
+    # The create-account lookup finds it, and a code can go to the email on file.
+    candidate = portal_accounts.start_link(bill.account_reference, bill.postcode)
+    assert candidate is not None
+    assert [p.channel.value for p in candidate.contact_points][:1] == ["email"]
