@@ -76,6 +76,9 @@ def test_a_payment_whose_webhook_never_came_is_settled_by_reconciliation(
 
 def test_two_requests_opening_one_checkout_make_one_provider_session(checkout, gateway, app, db):
     _, row = checkout
+    # Read here: the row belongs to this thread's session, and touching an expired
+    # attribute from two threads would use that one session from both.
+    checkout_id = row.id
     results, errors = [], []
 
     def open_it():
@@ -83,7 +86,7 @@ def test_two_requests_opening_one_checkout_make_one_provider_session(checkout, g
             try:
                 results.append(
                     card_payments.open_checkout(
-                        row.id, gateway, success_url=SUCCESS, cancel_url=CANCEL
+                        checkout_id, gateway, success_url=SUCCESS, cancel_url=CANCEL
                     ).provider_session_id
                 )
             except Exception as exc:  # reported below, not swallowed
