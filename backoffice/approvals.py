@@ -6,9 +6,7 @@ waits here for a team leader who is not the requester.
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -22,34 +20,17 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
 from backoffice.auth import current_staff, requires
+from backoffice.casework import case_or_404, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain import approvals as rules
 from shared.domain.permissions import Permission
-from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services import account_view, actors, approvals, contacts
+from shared.money import format_gbp
+from shared.services import account_view, approvals
 from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 
 QUEUE = "backoffice.approval_queue"
 MINE = "backoffice.my_requests"
-
-
-def _today() -> date:
-    return date.today()
-
-
-def _pounds(label: str):
-    def check(form, field):
-        field.pence = None
-        if field.data:
-            try:
-                field.pence = parse_gbp(field.data)
-            except MoneyFormatError as exc:
-                raise ValidationError(str(exc)) from None
-            if field.pence == 0:
-                raise ValidationError(f"{label} must be more than £0")
-
-    return check
 
 
 def _reason_field(message: str) -> TextAreaField:
@@ -76,7 +57,7 @@ class WriteOffForm(FlaskForm):
         filters=[strip_whitespace],
         validators=[
             DataRequired("Enter the amount to write off"),
-            _pounds("Amount to write off"),
+            pounds("Amount to write off"),
         ],
         widget=GovTextInput(),
     )
@@ -105,7 +86,7 @@ class RefundForm(FlaskForm):
     amount = StringField(
         "Amount to refund",
         filters=[strip_whitespace],
-        validators=[DataRequired("Enter the amount to refund"), _pounds("Amount to refund")],
+        validators=[DataRequired("Enter the amount to refund"), pounds("Amount to refund")],
         widget=GovTextInput(),
     )
     reason = _reason_field("Enter why the refund is needed")
@@ -132,17 +113,6 @@ class RejectForm(FlaskForm):
     submit = SubmitField("Reject", widget=GovSubmitInput())
 
 
-def _case(reference: str) -> contacts.CaseHeading:
-    case = contacts.case_heading(normalise_reference(reference))
-    if case is None:
-        abort(404)
-    return case
-
-
-def _actor():
-    return actors.staff(current_staff().id, request.remote_addr)
-
-
 def _done(outcome: approvals.Outcome, what: str) -> None:
     if outcome.posted:
         flash(f"{what} made", "success")
@@ -153,11 +123,11 @@ def _done(outcome: approvals.Outcome, what: str) -> None:
 @bp.route("/accounts/<reference>/invoices/<number>/write-off", methods=["GET", "POST"])
 @requires(Permission.REQUEST_WRITE_OFF)
 def request_write_off(reference: str, number: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     invoice = next(
         (
             i
-            for i in account_view.invoices_of(case.id, _today())
+            for i in account_view.invoices_of(case.id, today())
             if i.number == normalise_reference(number)
         ),
         None,
@@ -172,7 +142,7 @@ def request_write_off(reference: str, number: str):
                 amount_pence=form.amount.pence,
                 reason_code=form.reason_code.data,
                 reason=form.reason.data,
-                actor=_actor(),
+                actor=staff_actor(),
             )
         except InvalidRequest as exc:
             form.amount.errors.append(str(exc))
@@ -187,7 +157,7 @@ def request_write_off(reference: str, number: str):
 @bp.route("/accounts/<reference>/refunds/new", methods=["GET", "POST"])
 @requires(Permission.REQUEST_REFUND)
 def request_refund(reference: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     credits = approvals.refundable_credits(case.id)
     form = RefundForm()
     form.source.choices = [
@@ -204,7 +174,7 @@ def request_refund(reference: str):
                 amount_pence=form.amount.pence,
                 route=form.route.data,
                 reason=form.reason.data,
-                actor=_actor(),
+                actor=staff_actor(),
             )
         except InvalidRequest as exc:
             form.amount.errors.append(str(exc))
@@ -219,7 +189,7 @@ def request_refund(reference: str):
 def _queue_page(reject_form: RejectForm | None = None, rejecting: int | None = None):
     return render_template(
         "backoffice/approvals/queue.html",
-        items=approvals.pending_queue(_today()),
+        items=approvals.pending_queue(today()),
         reject_form=reject_form or RejectForm(formdata=None),
         blank_reject=RejectForm(formdata=None),
         rejecting=rejecting,
@@ -239,7 +209,7 @@ def approve_request(approval_id: int):
     form = FlaskForm()
     if form.validate_on_submit():
         try:
-            decision = approvals.approve(request_id=approval_id, actor=_actor())
+            decision = approvals.approve(request_id=approval_id, actor=staff_actor())
         except NotFound:
             abort(404)
         except (Forbidden, InvalidRequest) as exc:
@@ -258,7 +228,7 @@ def reject_request(approval_id: int):
     form = RejectForm()
     if form.validate_on_submit():
         try:
-            approvals.reject(request_id=approval_id, note=form.note.data, actor=_actor())
+            approvals.reject(request_id=approval_id, note=form.note.data, actor=staff_actor())
         except NotFound:
             abort(404)
         except (Forbidden, InvalidRequest) as exc:
@@ -273,7 +243,7 @@ def reject_request(approval_id: int):
 @requires(Permission.REQUEST_REFUND)
 def my_requests():
     return render_template(
-        "backoffice/approvals/mine.html", items=approvals.pending_for(current_staff().id, _today())
+        "backoffice/approvals/mine.html", items=approvals.pending_for(current_staff().id, today())
     )
 
 
@@ -283,7 +253,7 @@ def withdraw_request(approval_id: int):
     form = FlaskForm()
     if form.validate_on_submit():
         try:
-            approvals.withdraw(request_id=approval_id, actor=_actor())
+            approvals.withdraw(request_id=approval_id, actor=staff_actor())
         except NotFound:
             abort(404)
         except (Forbidden, InvalidRequest) as exc:

@@ -14,23 +14,12 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from backoffice import bp
 from backoffice.auth import requires
+from backoffice.casework import a_date
 from backoffice.forms import strip_whitespace
-from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import ActorType
 from shared.services.audit_view import AuditFilter, NoSuchAccount, NoSuchStaff, audit_page
 from shared.services.bill_lookup import normalise_reference
-
-
-def a_date(label: str):
-    def check(form, field):
-        if field.data:
-            try:
-                field.parsed = parse_day(field.data)
-            except ValueError:
-                raise ValidationError(f"{label} must be a real date, like 27/3/2026") from None
-
-    return check
 
 
 def _date_field(label: str) -> StringField:

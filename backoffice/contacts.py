@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -19,17 +17,13 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from backoffice import bp
 from backoffice.auth import current_staff, requires
+from backoffice.casework import case_or_404, today
 from backoffice.forms import strip_whitespace
 from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import ContactKind
 from shared.services import actors, contacts
-from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import InvalidRequest
-
-
-def _today() -> date:
-    return date.today()
 
 
 def _follow_up(form, field):
@@ -39,7 +33,7 @@ def _follow_up(form, field):
         field.parsed = parse_day(field.data)
     except ValueError:
         raise ValidationError("Follow-up date must be a real date, like 27/3/2026") from None
-    if field.parsed < _today():
+    if field.parsed < today():
         raise ValidationError("Follow-up date must be today or in the future")
 
 
@@ -107,13 +101,6 @@ class ContactForm(FlaskForm):
         )
 
 
-def _case(reference: str) -> contacts.CaseHeading:
-    case = contacts.case_heading(normalise_reference(reference))
-    if case is None:
-        abort(404)
-    return case
-
-
 def _case_url(reference: str) -> str:
     return url_for("backoffice.case_view", reference=reference)
 
@@ -121,7 +108,7 @@ def _case_url(reference: str) -> str:
 @bp.route("/accounts/<reference>/contacts/new", methods=["GET", "POST"])
 @requires(Permission.WORK_CASES)
 def record_contact(reference: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     form = ContactForm()
     if form.validate_on_submit():
         try:
@@ -129,7 +116,7 @@ def record_contact(reference: str):
                 case.id,
                 form.record(),
                 actors.staff(current_staff().id, request.remote_addr),
-                today=_today(),
+                today=today(),
             )
         except InvalidRequest as exc:
             form.summary.errors.append(str(exc))
@@ -144,11 +131,11 @@ def record_contact(reference: str):
 @bp.get("/diary")
 @requires(Permission.WORK_CASES)
 def diary():
-    today = _today()
-    due = contacts.due_follow_ups(current_staff().id, today)
+    on = today()
+    due = contacts.due_follow_ups(current_staff().id, on)
     return render_template(
         "backoffice/contacts/diary.html",
-        today=today,
+        today=on,
         overdue=[f for f in due if f.days_overdue > 0],
         due_today=[f for f in due if f.days_overdue == 0],
         case_url=_case_url,

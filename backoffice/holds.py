@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -18,15 +16,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
-from backoffice.auth import current_staff, requires
+from backoffice.auth import requires
+from backoffice.casework import a_date, case_or_404, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain import holds as rules
-from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import HoldKind
 from shared.money import MoneyFormatError, parse_gbp
-from shared.services import account_view, actors, contacts, holds
-from shared.services.bill_lookup import normalise_reference
+from shared.services import account_view, holds
 from shared.services.errors import InvalidRequest, NotFound
 
 BREATHING_SPACE_WORDS = {
@@ -35,28 +32,12 @@ BREATHING_SPACE_WORDS = {
 }
 
 
-def _today() -> date:
-    return date.today()
-
-
-def _a_day(label: str):
-    def check(form, field):
-        field.parsed = None
-        if field.data:
-            try:
-                field.parsed = parse_day(field.data)
-            except ValueError:
-                raise ValidationError(f"{label} must be a real date, like 27/3/2026") from None
-
-    return check
-
-
 def _date_field(label: str, hint: str) -> StringField:
     return StringField(
         label,
         description=hint,
         filters=[strip_whitespace],
-        validators=[_a_day(label)],
+        validators=[a_date(label)],
         widget=GovTextInput(),
     )
 
@@ -117,7 +98,7 @@ class HoldForm(FlaskForm):
     def terms(self) -> rules.HoldTerms:
         return rules.HoldTerms(
             kind=self.kind.data,
-            starts_on=self.starts_on.parsed or _today(),
+            starts_on=self.starts_on.parsed or today(),
             expires_on=self.expires_on.parsed,
             promise_date=self.promise_date.parsed,
             promise_amount_pence=self.promise_amount.pence,
@@ -142,26 +123,15 @@ class LiftForm(FlaskForm):
     submit = SubmitField("Lift hold", widget=GovSubmitInput())
 
 
-def _case(reference: str) -> contacts.CaseHeading:
-    case = contacts.case_heading(normalise_reference(reference))
-    if case is None:
-        abort(404)
-    return case
-
-
-def _actor():
-    return actors.staff(current_staff().id, request.remote_addr)
-
-
 @bp.get("/accounts/<reference>/holds")
 @requires(Permission.VIEW_CASES)
 def account_holds(reference: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     return render_template(
         "backoffice/holds/list.html",
         case=case,
         holds=holds.holds_for(case.id),
-        today=_today(),
+        today=today(),
         kind_words=holds.KIND_WORDS,
         bs_words=BREATHING_SPACE_WORDS,
         lift_form=LiftForm(),
@@ -171,15 +141,15 @@ def account_holds(reference: str):
 @bp.route("/accounts/<reference>/holds/new", methods=["GET", "POST"])
 @requires(Permission.WORK_CASES)
 def place_hold(reference: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     form = HoldForm()
-    open_invoices = account_view.open_invoices(case.id, _today())
+    open_invoices = account_view.open_invoices(case.id, today())
     form.covers.choices = [SelectChoice("", "All debts on the account")] + [
         SelectChoice(str(i.id), f"Invoice {i.number}") for i in open_invoices
     ]
     if form.validate_on_submit():
         terms = form.terms()
-        problems = rules.hold_problems(terms, _today())
+        problems = rules.hold_problems(terms, today())
         if form.covers.data and form.covers.data not in {c.value for c in form.covers.choices}:
             problems["covers"] = "Select an invoice on this account"
         if problems:
@@ -190,8 +160,8 @@ def place_hold(reference: str):
                     case.id,
                     terms,
                     form.reason.data,
-                    _actor(),
-                    today=_today(),
+                    staff_actor(),
+                    today=today(),
                     invoice_id=int(form.covers.data) if form.covers.data else None,
                     breathing_space_reference=form.breathing_space_reference.data,
                 )
@@ -206,13 +176,13 @@ def place_hold(reference: str):
 @bp.post("/accounts/<reference>/holds/<int:hold_id>/lift")
 @requires(Permission.WORK_CASES)
 def lift_hold(reference: str, hold_id: int):
-    case = _case(reference)
+    case = case_or_404(reference)
     if not any(h.id == hold_id for h in holds.holds_for(case.id)):
         abort(404)
     form = LiftForm()
     if form.validate_on_submit():
         try:
-            holds.lift_hold(hold_id, form.lift_reason.data, _actor(), today=_today())
+            holds.lift_hold(hold_id, form.lift_reason.data, staff_actor(), today=today())
         except (InvalidRequest, NotFound) as exc:
             flash(str(exc))
         else:

@@ -4,7 +4,6 @@ bank transfer, cash) and raising a credit note against an invoice."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -19,13 +18,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
-from backoffice.auth import current_staff, requires
+from backoffice.auth import requires
+from backoffice.casework import case_or_404, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import PaymentMethod
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services import account_view, actors, contacts, ledger
+from shared.services import account_view, ledger
 from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import InvalidRequest
 
@@ -38,32 +38,14 @@ METHOD_WORDS = {
 OLDEST_FIRST, AS_CHOSEN = "oldest", "chosen"
 
 
-def _today() -> date:
-    return date.today()
-
-
-def _pounds(label: str):
-    def check(form, field):
-        field.pence = None
-        if field.data:
-            try:
-                field.pence = parse_gbp(field.data)
-            except MoneyFormatError as exc:
-                raise ValidationError(str(exc)) from None
-            if field.pence == 0:
-                raise ValidationError(f"{label} must be more than £0")
-
-    return check
-
-
 def _received_on(form, field):
-    field.parsed = _today()
+    field.parsed = today()
     if field.data:
         try:
             field.parsed = parse_day(field.data)
         except ValueError:
             raise ValidationError("Date received must be a real date, like 27/3/2026") from None
-        if field.parsed > _today():
+        if field.parsed > today():
             raise ValidationError("Date received must be today or in the past")
 
 
@@ -78,7 +60,7 @@ class ManualPaymentForm(FlaskForm):
     amount = StringField(
         "Amount received",
         filters=[strip_whitespace],
-        validators=[DataRequired("Enter the amount received"), _pounds("Amount received")],
+        validators=[DataRequired("Enter the amount received"), pounds("Amount received")],
         widget=GovTextInput(),
     )
     reference = StringField(
@@ -122,7 +104,7 @@ class CreditNoteForm(FlaskForm):
     amount = StringField(
         "Amount to credit",
         filters=[strip_whitespace],
-        validators=[DataRequired("Enter the amount to credit"), _pounds("Amount to credit")],
+        validators=[DataRequired("Enter the amount to credit"), pounds("Amount to credit")],
         widget=GovTextInput(),
     )
     reason = TextAreaField(
@@ -134,17 +116,6 @@ class CreditNoteForm(FlaskForm):
         widget=GovTextArea(),
     )
     submit = SubmitField("Raise credit note", widget=GovSubmitInput())
-
-
-def _case(reference: str) -> contacts.CaseHeading:
-    case = contacts.case_heading(normalise_reference(reference))
-    if case is None:
-        abort(404)
-    return case
-
-
-def _actor():
-    return actors.staff(current_staff().id, request.remote_addr)
 
 
 def _chosen(invoices) -> tuple[list[tuple[int, int]], dict[int, str]]:
@@ -169,8 +140,8 @@ def _chosen(invoices) -> tuple[list[tuple[int, int]], dict[int, str]]:
 @bp.route("/accounts/<reference>/payments/new", methods=["GET", "POST"])
 @requires(Permission.WORK_CASES)
 def record_manual_payment(reference: str):
-    case = _case(reference)
-    invoices = account_view.open_invoices(case.id, _today())
+    case = case_or_404(reference)
+    invoices = account_view.open_invoices(case.id, today())
     form = ManualPaymentForm()
     if not form.submission_key.data:
         form.submission_key.data = secrets.token_urlsafe(16)
@@ -197,7 +168,7 @@ def record_manual_payment(reference: str):
                     account_id=case.id,
                     amount_pence=form.amount.pence,
                     method=method,
-                    actor=_actor(),
+                    actor=staff_actor(),
                     external_reference=external,
                     effective_date=form.received_on.parsed,
                     allocations=plan,
@@ -223,11 +194,11 @@ def record_manual_payment(reference: str):
 @bp.route("/accounts/<reference>/invoices/<number>/credit-note", methods=["GET", "POST"])
 @requires(Permission.WORK_CASES)
 def raise_credit_note(reference: str, number: str):
-    case = _case(reference)
+    case = case_or_404(reference)
     invoice = next(
         (
             i
-            for i in account_view.invoices_of(case.id, _today())
+            for i in account_view.invoices_of(case.id, today())
             if i.number == normalise_reference(number)
         ),
         None,
@@ -241,7 +212,7 @@ def raise_credit_note(reference: str, number: str):
                 invoice_id=invoice.id,
                 amount_pence=form.amount.pence,
                 reason=form.reason.data,
-                actor=_actor(),
+                actor=staff_actor(),
             )
         except InvalidRequest as exc:
             form.amount.errors.append(str(exc))

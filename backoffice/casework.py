@@ -1,0 +1,62 @@
+"""What every case-work view shares: the account a page is about, who is acting, and
+form validators for pounds and dates that keep the parsed value on the field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, request
+from wtforms.validators import ValidationError
+
+from backoffice.auth import current_staff
+from shared.domain.dates import parse_day
+from shared.money import MoneyFormatError, parse_gbp
+from shared.services import actors, contacts
+from shared.services.actors import Actor
+from shared.services.bill_lookup import normalise_reference
+
+
+def today() -> date:
+    return date.today()
+
+
+def case_or_404(reference: str) -> contacts.CaseHeading:
+    """The account a page is about, by the reference in its URL (any case or spacing)."""
+    case = contacts.case_heading(normalise_reference(reference))
+    if case is None:
+        abort(404)
+    return case
+
+
+def staff_actor() -> Actor:
+    return actors.staff(current_staff().id, request.remote_addr)
+
+
+def pounds(label: str):
+    """Validate an amount typed in pounds; the pence are kept on `field.pence`."""
+
+    def check(form, field):
+        field.pence = None
+        if field.data:
+            try:
+                field.pence = parse_gbp(field.data)
+            except MoneyFormatError as exc:
+                raise ValidationError(str(exc)) from None
+            if field.pence == 0:
+                raise ValidationError(f"{label} must be more than £0")
+
+    return check
+
+
+def a_date(label: str):
+    """Validate a date as people type it (shared.domain.dates); kept on `field.parsed`."""
+
+    def check(form, field):
+        field.parsed = None
+        if field.data:
+            try:
+                field.parsed = parse_day(field.data)
+            except ValueError:
+                raise ValidationError(f"{label} must be a real date, like 27/3/2026") from None
+
+    return check
