@@ -9,6 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.domain.names import display_name
 from shared.extensions import db
 from shared.models.base import created_at_column, enum_type, utcnow
 
@@ -90,9 +91,9 @@ class DebtorAccount(db.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == DebtorKind.ORGANISATION:
-            return self.organisation_name or ""
-        return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+        return display_name(
+            self.kind, self.title, self.forename, self.surname, self.organisation_name
+        )
 
     @property
     def primary_address(self) -> Address | None:

@@ -16,6 +16,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from shared.domain.names import display_name
 from shared.domain.vat import VatRate
 from shared.extensions import db
 from shared.models import (
@@ -26,7 +27,6 @@ from shared.models import (
     CardCheckout,
     Channel,
     DebtorAccount,
-    DebtorKind,
     EntryKind,
     Instalment,
     Invoice,
@@ -93,12 +93,6 @@ def invoice_status(due_date: date, paid_pence: int, outstanding_pence: int, toda
     if paid_pence > 0:
         return PART_PAID
     return DUE
-
-
-def _name(kind, title, forename, surname, organisation_name) -> str:
-    if kind == DebtorKind.ORGANISATION:
-        return organisation_name or ""
-    return " ".join(p for p in (title, forename, surname) if p)
 
 
 # --- value objects the pages render ----------------------------------------------------
@@ -273,7 +267,7 @@ def _summary(row) -> AccountSummary:
     return AccountSummary(
         id=row.id,
         reference=row.reference,
-        name=_name(row.kind, row.title, row.forename, row.surname, row.organisation_name),
+        name=display_name(row.kind, row.title, row.forename, row.surname, row.organisation_name),
         balance_pence=int(row.balance),
         email=row.email,
         mobile_phone=row.mobile_phone,

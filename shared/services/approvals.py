@@ -414,11 +414,7 @@ def _items(where, today: date) -> list[QueueItem]:
         else:
             kind, words = "Refund", rules.REFUND_ROUTES.get(request.reason_code, "")
             about = f"From ledger entry {payload.get('source_entry_id', '')}"
-        name = (
-            account.organisation_name
-            if account.kind == "organisation"
-            else " ".join(p for p in (account.title, account.forename, account.surname) if p)
-        )
+        name = account.display_name
         items.append(
             QueueItem(
                 id=request.id,

@@ -14,10 +14,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from shared.domain.names import display_name
 from shared.domain.search_query import SearchKind, SearchQuery, parse
 from shared.extensions import db
 from shared.models import Address, DebtorAccount, Invoice
-from shared.services.account_view import _balance_of, _name
+from shared.services.account_view import _balance_of
 
 MAX_RESULTS = 50
 
@@ -157,7 +158,7 @@ def search(text: str, today: date) -> SearchResults:
         rows=[
             CaseRow(
                 reference=r.reference,
-                name=_name(r.kind, r.title, r.forename, r.surname, r.organisation_name),
+                name=display_name(r.kind, r.title, r.forename, r.surname, r.organisation_name),
                 postcode=r.postcode,
                 balance_pence=int(r.balance),
                 flags=flags_of(r, today),

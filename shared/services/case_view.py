@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from shared.domain.names import display_name
 from shared.extensions import db
 from shared.models import (
     AccountHold,
@@ -44,7 +45,6 @@ from shared.services.account_view import (
     InvoiceRow,
     _balance_of,
     _invoice_rows,
-    _name,
     primary_address_lines,
 )
 
@@ -461,7 +461,9 @@ def case_page(
         account=CaseAccount(
             id=account_id,
             reference=row.reference,
-            name=_name(row.kind, row.title, row.forename, row.surname, row.organisation_name),
+            name=display_name(
+                row.kind, row.title, row.forename, row.surname, row.organisation_name
+            ),
             kind=_words(row.kind),
             balance_pence=int(row.balance),
             address_lines=primary_address_lines(account_id),

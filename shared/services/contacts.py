@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from shared.domain.names import display_name
 from shared.extensions import db
 from shared.models import ContactEvent, ContactKind, DebtorAccount
 from shared.services.actors import Actor
@@ -156,9 +157,7 @@ def due_follow_ups(staff_id: int, today: date, *, limit: int = 200) -> list[Foll
             due=r.follow_up_date,
             days_overdue=(today - r.follow_up_date).days,
             account_reference=r.reference,
-            account_name=r.organisation_name
-            if r.kind == "organisation"
-            else " ".join(p for p in (r.title, r.forename, r.surname) if p),
+            account_name=display_name(r.kind, r.title, r.forename, r.surname, r.organisation_name),
             summary=r.summary,
             recorded_at=r.occurred_at,
         )
@@ -188,9 +187,5 @@ def case_heading(reference: str) -> CaseHeading | None:
     ).one_or_none()
     if row is None:
         return None
-    name = (
-        row.organisation_name
-        if row.kind == "organisation"
-        else " ".join(p for p in (row.title, row.forename, row.surname) if p)
-    )
-    return CaseHeading(row.id, row.reference, name or "")
+    name = display_name(row.kind, row.title, row.forename, row.surname, row.organisation_name)
+    return CaseHeading(row.id, row.reference, name)
