@@ -20,13 +20,12 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
 from backoffice.auth import current_staff, requires
-from backoffice.casework import case_or_404, pounds, staff_actor, today
+from backoffice.casework import case_or_404, invoice_or_404, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain import approvals as rules
 from shared.domain.permissions import Permission
 from shared.money import format_gbp
-from shared.services import account_view, approvals
-from shared.services.bill_lookup import normalise_reference
+from shared.services import approvals
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 
 QUEUE = "backoffice.approval_queue"
@@ -124,16 +123,7 @@ def _done(outcome: approvals.Outcome, what: str) -> None:
 @requires(Permission.REQUEST_WRITE_OFF)
 def request_write_off(reference: str, number: str):
     case = case_or_404(reference)
-    invoice = next(
-        (
-            i
-            for i in account_view.invoices_of(case.id, today())
-            if i.number == normalise_reference(number)
-        ),
-        None,
-    )
-    if invoice is None:
-        abort(404)
+    invoice = invoice_or_404(case, number)
     form = WriteOffForm()
     if form.validate_on_submit():
         try:

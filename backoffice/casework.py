@@ -11,7 +11,7 @@ from wtforms.validators import ValidationError
 from backoffice.auth import current_staff
 from shared.domain.dates import parse_day
 from shared.money import MoneyFormatError, parse_gbp
-from shared.services import actors, contacts
+from shared.services import account_view, actors, contacts
 from shared.services.actors import Actor
 from shared.services.bill_lookup import normalise_reference
 
@@ -26,6 +26,14 @@ def case_or_404(reference: str) -> contacts.CaseHeading:
     if case is None:
         abort(404)
     return case
+
+
+def invoice_or_404(case: contacts.CaseHeading, number: str) -> account_view.InvoiceRow:
+    """An invoice of the case's account by the number in the URL; anyone else's is a 404."""
+    invoice = account_view.invoice_row(case.id, normalise_reference(number), today())
+    if invoice is None:
+        abort(404)
+    return invoice
 
 
 def staff_actor() -> Actor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -19,14 +19,13 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
 from backoffice.auth import requires
-from backoffice.casework import case_or_404, pounds, staff_actor, today
+from backoffice.casework import case_or_404, invoice_or_404, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import PaymentMethod
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services import account_view, ledger
-from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import InvalidRequest
 
 METHOD_WORDS = {
@@ -195,16 +194,7 @@ def record_manual_payment(reference: str):
 @requires(Permission.WORK_CASES)
 def raise_credit_note(reference: str, number: str):
     case = case_or_404(reference)
-    invoice = next(
-        (
-            i
-            for i in account_view.invoices_of(case.id, today())
-            if i.number == normalise_reference(number)
-        ),
-        None,
-    )
-    if invoice is None:
-        abort(404)
+    invoice = invoice_or_404(case, number)
     form = CreditNoteForm()
     if form.validate_on_submit():
         try:

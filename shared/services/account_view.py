@@ -483,6 +483,12 @@ def account_page(portal_user_id: int, reference: str, today: date) -> AccountPag
     )
 
 
+def invoice_row(account_id: int, number: str, today: date) -> InvoiceRow | None:
+    """One invoice of the account by its number (indexed), or None."""
+    rows = _invoice_rows(account_id, today, number=number)
+    return rows[0] if rows else None
+
+
 def invoices_of(account_id: int, today: date) -> list[InvoiceRow]:
     """Every invoice on the account, paid or not, oldest due first."""
     return _invoice_rows(account_id, today)

@@ -39,6 +39,7 @@ from shared.models import (
 )
 from shared.money import format_gbp
 from shared.services.account_view import (
+    _ACCOUNT_COLUMNS,
     FREQUENCY_WORDS,
     METHOD_WORDS,
     RECOVERY_STAGE_WORDS,
@@ -202,19 +203,7 @@ _LIMIT = sa.bindparam("limit")
 _OFFSET = sa.bindparam("offset")
 
 _ACCOUNT = sa.select(
-    DebtorAccount.id,
-    DebtorAccount.reference,
-    DebtorAccount.kind,
-    DebtorAccount.title,
-    DebtorAccount.forename,
-    DebtorAccount.surname,
-    DebtorAccount.organisation_name,
-    DebtorAccount.email,
-    DebtorAccount.mobile_phone,
-    DebtorAccount.other_phone,
-    DebtorAccount.preferred_channel,
-    DebtorAccount.consent_email,
-    DebtorAccount.consent_sms,
+    *_ACCOUNT_COLUMNS,
     DebtorAccount.vulnerable,
     DebtorAccount.vulnerability_reason,
     DebtorAccount.vulnerability_review_date,
