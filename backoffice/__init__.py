@@ -8,9 +8,13 @@ from backoffice import (  # noqa: E402,F401
     approvals,
     audit,
     auth,
+    contact_details,
     contacts,
     holds,
     payments,
+    plans,
+    referrals,
     staff_admin,
+    unallocated,
     views,
 )

@@ -98,6 +98,11 @@ class RefundForm(FlaskForm):
     def validate_route(self, field):
         if field.data not in rules.REFUND_ROUTES:
             raise ValidationError("Select how the money goes back")
+        if field.data == rules.CARD and self.source.data not in self.card_sources:
+            raise ValidationError(approvals.NOT_A_CARD_PAYMENT)
+
+    # Set by the view: the source choices that were online card payments.
+    card_sources: frozenset[str] = frozenset()
 
 
 class RejectForm(FlaskForm):
@@ -157,6 +162,7 @@ def request_refund(reference: str):
         )
         for c in credits
     ]
+    form.card_sources = frozenset(str(c.entry_id) for c in credits if c.card)
     if credits and form.validate_on_submit():
         try:
             outcome = approvals.request_refund(

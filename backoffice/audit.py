@@ -5,7 +5,9 @@ an auditor can bookmark or send to a colleague."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from dataclasses import dataclass
+
+from flask import render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, StringField, SubmitField
@@ -65,7 +67,7 @@ class AuditFilterForm(FlaskForm):
     )
     on_or_after = _date_field("From")
     on_or_before = _date_field("To")
-    submit = SubmitField("Filter", widget=GovSubmitInput())
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
     def validate_actor_type(self, field):
         if (field.data or "") not in {c.value for c in field.choices}:
@@ -80,6 +82,35 @@ class AuditFilterForm(FlaskForm):
             on_or_after=getattr(self.on_or_after, "parsed", None),
             on_or_before=getattr(self.on_or_before, "parsed", None),
         )
+
+
+@dataclass(frozen=True)
+class SelectedFilter:
+    heading: str
+    words: str
+    remove_url: str
+
+
+def _selected_filters(form: AuditFilterForm) -> list[SelectedFilter]:
+    """The filters in use, each with a link to the log without it (MOJ's filter tags).
+
+    Removing one starts again from the newest entry, as changing any filter does."""
+    selected = []
+    for field in form:
+        if field.type == "SubmitField" or not field.data or field.errors:
+            continue
+        words = field.data
+        if field.type == "SelectField":
+            words = next((c.label for c in field.choices if c.value == field.data), field.data)
+        others = {
+            name: value
+            for name, value in request.args.items()
+            if value and name not in {field.name, "before", form.submit.name}
+        }
+        selected.append(
+            SelectedFilter(field.label.text, words, url_for("backoffice.audit_log", **others))
+        )
+    return selected
 
 
 @bp.get("/audit")
@@ -100,4 +131,10 @@ def audit_log():
         args = request.args.to_dict()
         args["before"] = page.older_than
         older = args
-    return render_template("backoffice/audit.html", form=form, page=page, older=older)
+    return render_template(
+        "backoffice/audit.html",
+        form=form,
+        page=page,
+        older=older,
+        selected=_selected_filters(form),
+    )

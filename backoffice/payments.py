@@ -117,7 +117,7 @@ class CreditNoteForm(FlaskForm):
     submit = SubmitField("Raise credit note", widget=GovSubmitInput())
 
 
-def _chosen(invoices) -> tuple[list[tuple[int, int]], dict[int, str]]:
+def chosen_amounts(invoices) -> tuple[list[tuple[int, int]], dict[int, str]]:
     """The amounts typed against each invoice, and a message for each that will not do."""
     plan, problems = [], {}
     for invoice in invoices:
@@ -148,7 +148,7 @@ def record_manual_payment(reference: str):
     if form.validate_on_submit():
         plan = None
         if form.allocation.data == AS_CHOSEN:
-            plan, problems = _chosen(invoices)
+            plan, problems = chosen_amounts(invoices)
             if not problems and sum(p for _, p in plan) != form.amount.pence:
                 form.allocation.errors.append(
                     f"The amounts for each invoice must add up to {format_gbp(form.amount.pence)}"

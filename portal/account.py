@@ -26,7 +26,7 @@ from portal.common import go_to_checkout, private, render
 from portal.forms import amount_form
 from shared import pdf
 from shared.models import CheckoutStatus
-from shared.services import account_view, actors, bill_lookup, card_payments
+from shared.services import account_view, actors, bill_lookup, card_payments, plans
 from shared.services.card_payments import CheckoutRequest
 from shared.services.contact_details import update_contact_details
 from shared.services.errors import InvalidRequest
@@ -69,7 +69,14 @@ def account_home():
 @private
 def account_detail(reference: str):
     page = _found(account_view.account_page(_viewer(), _reference(reference), _today()))
-    return render("portal/account/detail.html", page=page, account=page.account)
+    return render(
+        "portal/account/detail.html",
+        page=page,
+        account=page.account,
+        # A plan still waiting on an officer or on the debtor, and whether a new one can start.
+        pending_plan=plans.pending_plan(page.account.id),
+        can_plan=bool(plans.plannable_debts(page.account.id)),
+    )
 
 
 @bp.get("/account/<reference>/invoices/<number>")

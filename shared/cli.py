@@ -153,7 +153,29 @@ def send_pending_command(limit: int) -> None:
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+plans = AppGroup("plans", help="Instalment plans.")
+
+
+@plans.command("monitor")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to monitor for, YYYY-MM-DD (default today).",
+)
+def monitor_command(day) -> None:
+    """Read payments into active plans: remind missed payments, break and complete plans."""
+    from shared.services.plan_monitor import run
+
+    started = time.perf_counter()
+    counts = run(day.date() if day else None)
+    elapsed = time.perf_counter() - started
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.as_dict().items()) + f" ({elapsed:.1f} s)")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(payments)
     app.cli.add_command(outbox)
+    app.cli.add_command(plans)

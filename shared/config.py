@@ -107,6 +107,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Borsetshire Income Recovery <no-reply@borsetshire.example>",
         "From: address on email",
     ),
+    Setting(
+        "PLAN_MISSED_TOLERANCE_DAYS",
+        "7",
+        "days after an instalment's due date before it counts as missed and is reminded",
+    ),
+    Setting(
+        "PLAN_MISSES_TO_BREAK",
+        "2",
+        "missed instalments that break a payment plan (its debts return to recovery)",
+    ),
 )
 
 _ENVS = {"development", "test", "production"}
@@ -249,6 +259,10 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "SMTP_PASSWORD": raw["SMTP_PASSWORD"],
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", str(raw["SMTP_STARTTLS"])),
         "MAIL_FROM": raw["MAIL_FROM"],
+        "PLAN_MISSED_TOLERANCE_DAYS": _int(
+            "PLAN_MISSED_TOLERANCE_DAYS", str(raw["PLAN_MISSED_TOLERANCE_DAYS"]), 0
+        ),
+        "PLAN_MISSES_TO_BREAK": _int("PLAN_MISSES_TO_BREAK", str(raw["PLAN_MISSES_TO_BREAK"]), 1),
         # Sessions: never readable by scripts, not sent cross-site; Secure
         # whenever we are not on the plain-HTTP local demo.
         "SESSION_COOKIE_HTTPONLY": True,

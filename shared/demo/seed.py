@@ -34,6 +34,7 @@ from shared.demo.pools import build_pools
 from shared.demo.writers import writer_for
 from shared.extensions import db
 from shared.models import Address, Allocation, DebtorAccount, Invoice, ServiceDepartment, StaffUser
+from shared.services import unallocated
 
 DEFAULT_CHUNK = 5_000
 # Two writers keep two PostgreSQL backends busy; more only contend on a small machine.
@@ -145,6 +146,7 @@ def seed_demo(
             ),
         )
         admin.rollback()
+        first_entry_id = counters.ids["ledger_entries"]
         # Keyed by where this batch starts, so a second run on the same database
         # produces new people rather than the first batch's twins.
         rng = Random(f"demo-seed:{seed}:{counters.ids['debtor_accounts']}")
@@ -189,6 +191,9 @@ def seed_demo(
         admin.analyze(TABLES)
     finally:
         admin.close()
+    # Bulk rows bypass the ORM hook that keeps the unallocated payments queue in step.
+    counts["unallocated_credits"] = unallocated.backfill(from_entry_id=first_entry_id)
+    db.session.commit()
     return counts
 
 

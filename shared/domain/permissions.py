@@ -14,10 +14,19 @@ from collections.abc import Mapping
 
 class Permission(enum.StrEnum):
     VIEW_CASES = "view_cases"  # accounts, invoices, balances, timelines
-    # Record contacts, holds, contact details, manual payments and credit notes.
+    # Record contacts, holds, contact details, manual payments and credit notes; allocate
+    # unallocated payments by hand.
     WORK_CASES = "work_cases"
     REQUEST_REFUND = "request_refund"  # within the person's refund limit, or for approval
     REQUEST_WRITE_OFF = "request_write_off"  # within the write-off limit, or for approval
+    # Refer debts to an enforcement agent or legal, and download the referral packs
+    # (they carry the debtor's personal details).
+    REFER = "refer"
+    # Approve, reject or counter-offer a referred payment plan (plans above the
+    # team-leader total also need APPROVE), and mark broken plans as reviewed.
+    DECIDE_PLANS = "decide_plans"
+    # Each service department's payment-plan policy.
+    MANAGE_PLAN_POLICY = "manage_plan_policy"
     APPROVE = "approve"  # someone else's refund or write-off request
     MANAGE_STAFF = "manage_staff"  # add staff, change roles and delegated limits
     VIEW_AUDIT = "view_audit"  # the audit log
@@ -29,6 +38,8 @@ _OFFICER = frozenset(
         Permission.WORK_CASES,
         Permission.REQUEST_REFUND,
         Permission.REQUEST_WRITE_OFF,
+        Permission.REFER,
+        Permission.DECIDE_PLANS,
     }
 )
 
@@ -37,7 +48,14 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "team_leader": _OFFICER | {Permission.APPROVE},
     # Administrators manage people, not money: they can look at cases (to
     # answer a colleague's question) but never change one or approve anything.
-    "admin": frozenset({Permission.MANAGE_STAFF, Permission.VIEW_AUDIT, Permission.VIEW_CASES}),
+    "admin": frozenset(
+        {
+            Permission.MANAGE_STAFF,
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_CASES,
+            Permission.MANAGE_PLAN_POLICY,
+        }
+    ),
     # Read-only: sees cases and the audit trail, changes nothing.
     "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
 }

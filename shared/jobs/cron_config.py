@@ -14,6 +14,7 @@ from rq import cron
 from shared.jobs.maintenance import heartbeat
 from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
+from shared.jobs.plan_monitor import enqueue_todays_plan_monitor
 
 HEARTBEAT_INTERVAL_SECONDS = 60
 OUTBOX_SWEEP_INTERVAL_SECONDS = 60
@@ -50,4 +51,17 @@ cron.register(
     job_timeout=120,
     ttl=OUTBOX_SWEEP_INTERVAL_SECONDS,
     result_ttl=600,
+)
+
+# The daily payment plan monitor (shared/services/plan_monitor.py), early morning UTC
+# so overnight payments are in. This light job only enqueues the day's monitor under
+# the job id "plans-monitor-{day}" (shared/jobs/plan_monitor.py), so a second
+# scheduler or a restart cannot run one day's monitor twice.
+cron.register(
+    enqueue_todays_plan_monitor,
+    queue_name="low",
+    cron="0 6 * * *",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
 )

@@ -1,4 +1,5 @@
-"""The outbox dispatcher: delivers OutboxMessage rows by email (SMTP) and SMS (Twilio).
+"""The outbox dispatcher: delivers OutboxMessage rows by email (SMTP) and SMS (Twilio),
+and card refunds to the card provider (Stripe).
 
 1. A service writes the row in its own transaction. After that transaction
    commits, the session hook installed by create_app enqueues the new row's id
@@ -18,6 +19,12 @@ Each row is handed to the provider once, except when a worker dies after the
 provider accepted the message and before the result was recorded: the sweeper
 cannot tell that apart from a crash before sending, so it sends again. A
 duplicate beats a lost message (at least once, never lost).
+
+A card refund row is written in the same transaction as the ledger refund
+(shared/services/approvals.py). It goes to the provider with the idempotency key
+"outbox-refund-{id}", so even the sweeper's resend after a dead worker refunds
+once. A refund the provider refuses for good is failed on the timeline and its
+money is put back as credit on the account (ledger.post_refund_returned).
 
 Letters are outbox rows too, but nothing here sends them yet: they are never
 claimed, so they stay pending for the letter printing job.
@@ -42,6 +49,7 @@ from sqlalchemy import event
 
 from shared.extensions import db
 from shared.integrations.email import EmailError, app_email_client
+from shared.integrations.payments import PaymentGatewayError, app_gateway
 from shared.integrations.sms import OPTED_OUT, SmsError, app_sms_client, twilio_status_url
 from shared.jobs.context import app_context
 from shared.jobs.queues import redis_connection
@@ -53,6 +61,7 @@ from shared.models import (
     OutboxStatus,
 )
 from shared.models.base import utcnow
+from shared.services import ledger
 from shared.services.actors import SYSTEM
 from shared.services.history import record_audit, record_timeline
 
@@ -60,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 # Security codes and password resets wait on these: never behind letters or reports.
 OUTBOX_QUEUE = "high"
-SENDABLE = (OutboxChannel.EMAIL, OutboxChannel.SMS)
+SENDABLE = (OutboxChannel.EMAIL, OutboxChannel.SMS, OutboxChannel.REFUND)
 # RQ retries a transient failure this many times, this many seconds apart (the
 # worker's --with-scheduler runs them). After that the sweeper starts a new round.
 RETRY = Retry(max=5, interval=[10, 60, 300, 900, 1800])
@@ -82,8 +91,22 @@ CLAIMED = "outbox.claimed"
 _ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 _SESSION_KEY = "outbox_ids_to_enqueue"
 _PROVIDER_ID_LENGTH = OutboxMessage.__table__.c.provider_id.type.length
-_CHANNEL_WORDS = {OutboxChannel.EMAIL: "Email", OutboxChannel.SMS: "Text message"}
-_CHANNEL_KINDS = {OutboxChannel.EMAIL: ContactKind.EMAIL, OutboxChannel.SMS: ContactKind.SMS}
+_CHANNEL_WORDS = {
+    OutboxChannel.EMAIL: "Email",
+    OutboxChannel.SMS: "Text message",
+    OutboxChannel.REFUND: "Card refund",
+}
+_CHANNEL_KINDS = {
+    OutboxChannel.EMAIL: ContactKind.EMAIL,
+    OutboxChannel.SMS: ContactKind.SMS,
+    OutboxChannel.REFUND: ContactKind.SYSTEM,
+}
+
+
+def refund_idempotency_key(message_id: int) -> str:
+    """The provider's idempotency key for a card refund row: one refund per row,
+    however many times the row is sent."""
+    return f"outbox-refund-{int(message_id)}"
 
 
 def job_id(message_id: int) -> str:
@@ -158,7 +181,7 @@ def enqueue_messages(ids: Iterable[int], *, app: Flask | None = None) -> int:
 
 
 def _collect_new_messages(session, _flush_context) -> None:
-    """after_flush: remember the ids of email/SMS rows this flush inserted.
+    """after_flush: remember the ids of sendable rows (email, SMS, card refund) this flush inserted.
 
     Only rows added through the ORM are seen (a Core INSERT waits for the
     sweeper). A row whose savepoint is rolled back is still enqueued; its job
@@ -191,7 +214,7 @@ def _forget_after_rollback(session) -> None:
 
 
 def install_enqueue_after_commit(app: Flask) -> None:
-    """Enqueue every new email/SMS outbox row after its transaction commits, so no
+    """Enqueue every new sendable outbox row after its transaction commits, so no
     service has to remember to (called by create_app; safe to call again)."""
     hooks = {
         "after_flush": _collect_new_messages,
@@ -228,6 +251,7 @@ class _Attempt:
     body: str
     account_id: int | None
     attempt: int
+    payload: dict
 
 
 def _claim(message_id: int) -> _Attempt | None:
@@ -259,6 +283,7 @@ def _claim(message_id: int) -> _Attempt | None:
         body=row.body,
         account_id=row.account_id,
         attempt=row.attempts,
+        payload=dict(row.payload or {}),
     )
     # Also the claim's timestamp: the sweeper reads it to find rows a dead worker left.
     record_audit(
@@ -276,6 +301,13 @@ def _claim(message_id: int) -> _Attempt | None:
 
 
 def _send(app: Flask, attempt: _Attempt) -> str:
+    if attempt.channel == OutboxChannel.REFUND:
+        # recipient is the provider's payment id the money goes back to.
+        return app_gateway(app).refund(
+            attempt.recipient,
+            int(attempt.payload["amount_pence"]),
+            idempotency_key=refund_idempotency_key(attempt.id),
+        )
     if attempt.channel == OutboxChannel.EMAIL:
         return app_email_client(app).send(attempt.recipient, attempt.subject or "", attempt.body)
     return app_sms_client(app).send(
@@ -295,6 +327,12 @@ def _failure_reason(exc: Exception) -> str:
         return "the number is not a valid phone number"
     if isinstance(exc, EmailError) and exc.code is not None and exc.code >= 500:
         return "the email address was refused"
+    if isinstance(exc, PaymentGatewayError) and exc.code == "charge_already_refunded":
+        return "the card payment has already been refunded in full"
+    if isinstance(exc, PaymentGatewayError) and (
+        exc.code == "resource_missing" or exc.http_status == 404
+    ):
+        return "the card payment was not found at the card provider"
     if getattr(exc, "transient", True):
         return f"gave up after {MAX_ATTEMPTS} attempts"
     return "the provider refused it"
@@ -341,8 +379,12 @@ def _record_sent(attempt: _Attempt, provider_id: str) -> None:
         after={"attempt": attempt.attempt, "provider_id": provider_id},
     )
     word = _CHANNEL_WORDS[attempt.channel]
-    what = f": {attempt.subject}" if attempt.subject else ""
-    _timeline(attempt, f"{word} sent to {attempt.recipient}{what}", "sent")
+    if attempt.channel == OutboxChannel.REFUND:
+        summary = f"{word} {attempt.subject or ''} accepted by the card provider ({provider_id})"
+    else:
+        what = f": {attempt.subject}" if attempt.subject else ""
+        summary = f"{word} sent to {attempt.recipient}{what}"
+    _timeline(attempt, " ".join(summary.split()), "sent")
     db.session.commit()
 
 
@@ -377,8 +419,18 @@ def _record_failed(attempt: _Attempt, exc: Exception) -> None:
         after={"attempt": attempt.attempt, "error": error, "code": getattr(exc, "code", None)},
     )
     word = _CHANNEL_WORDS[attempt.channel]
-    summary = f"{word} to {attempt.recipient} not sent: {_failure_reason(exc)}"
-    _timeline(attempt, summary, "failed", detail=error)
+    if attempt.channel == OutboxChannel.REFUND:
+        summary = f"{word} {attempt.subject or ''} not made: {_failure_reason(exc)}"
+        # The ledger refund was posted when the refund was agreed; the money never
+        # left, so it goes back on the account as credit, in this same commit.
+        ledger.post_refund_returned(
+            refund_entry_id=int(attempt.payload["refund_entry_id"]),
+            reason=f"Card refund refused by the card provider: {error}",
+            actor=SYSTEM,
+        )
+    else:
+        summary = f"{word} to {attempt.recipient} not sent: {_failure_reason(exc)}"
+    _timeline(attempt, " ".join(summary.split()), "failed", detail=error)
     db.session.commit()
 
 
@@ -478,7 +530,7 @@ def sweep_outbox(
 
 
 def send_pending(*, limit: int = 1000) -> dict[str, int]:
-    """Deliver pending email and SMS rows now, in this process (the operators'
+    """Deliver pending email, SMS and card refund rows now, in this process (the operators'
     `flask outbox send-pending`); workers running at the same time are safe."""
     counts = {"sent": 0, "failed": 0, "retry later": 0, "skipped": 0}
     with _job_app() as app:

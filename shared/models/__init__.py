@@ -26,11 +26,19 @@ from shared.models.plans import (
     ArrangementDebt,
     ArrangementStatus,
     Frequency,
+    IncomeExpenditureStatement,
     Instalment,
     PaymentRoute,
+    PlanPolicy,
 )
 from shared.models.portal_codes import CodePurpose, PortalOneTimeCode  # noqa: F401
+from shared.models.referrals import (
+    EnforcementReferral,
+    EnforcementReferralInvoice,
+    ReferralDestination,
+)
 from shared.models.staff import StaffRole, StaffUser
+from shared.models.unallocated import UnallocatedCredit
 
 # Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = ("ledger_entries", "allocations", "audit_log")
@@ -64,6 +72,7 @@ __all__ = [
     "DebtorKind",
     "EntryKind",
     "Frequency",
+    "IncomeExpenditureStatement",
     "Instalment",
     "Invoice",
     "InvoiceLine",
@@ -75,12 +84,17 @@ __all__ = [
     "OutboxStatus",
     "PaymentMethod",
     "PaymentRoute",
+    "PlanPolicy",
     "PortalRelationship",
     "PortalUser",
     "PortalUserAccount",
     "RecoveryStage",
+    "EnforcementReferral",
+    "EnforcementReferralInvoice",
+    "ReferralDestination",
     "ServiceDepartment",
     "StaffRole",
     "StaffUser",
+    "UnallocatedCredit",
     "postcode_key",
 ]

@@ -21,6 +21,9 @@ class OutboxChannel(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"
     LETTER = "letter"
+    # Not a message: money back to a card, sent to the card provider by the same
+    # claim-once, retry, fail-visibly machinery (shared/jobs/outbox.py).
+    REFUND = "refund"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -98,6 +98,23 @@ def ledger_discrepancies(account_ids: Iterable[int] | None = None) -> list[str]:
             f"credit entry {row.id}: more taken back from an invoice than was allocated"
         )
 
+    # The unallocated payments queue is derived from the ledger and must agree with it.
+    for row in run(
+        f"""SELECT c.id, CASE WHEN c.value - c.allocated - c.drawn - c.reversed > 0
+                              THEN c.value - c.allocated - c.drawn - c.reversed ELSE 0 END
+                         AS available,
+                   COALESCE(q.unallocated_pence, 0) AS queued
+            FROM {credits} c LEFT JOIN unallocated_credits q ON q.credit_entry_id = c.id
+            WHERE CASE WHEN c.value - c.allocated - c.drawn - c.reversed > 0
+                       THEN c.value - c.allocated - c.drawn - c.reversed ELSE 0 END
+                  <> COALESCE(q.unallocated_pence, 0)
+            LIMIT {_LIMIT}"""
+    ):
+        problems.append(
+            f"credit entry {row.id}: {row.available}p unallocated but {row.queued}p "
+            "in the unallocated payments queue"
+        )
+
     scope_i = _scope("i.account_id", account_ids)
     for row in run(
         f"""SELECT i.number, i.total_pence, COUNT(e.id) AS n,

@@ -26,6 +26,9 @@ from shared.models import (
     EntryKind,
     Invoice,
     LedgerEntry,
+    OutboxChannel,
+    OutboxMessage,
+    PaymentMethod,
     StaffUser,
 )
 from shared.models.base import utcnow
@@ -37,6 +40,9 @@ from shared.services.history import record_audit, record_timeline
 from shared.services.unit_of_work import use_case
 
 MAX_REASON = 2000
+NOT_A_CARD_PAYMENT = (
+    "Only an online card payment can go back to a card: refund this one by BACS credit or cheque"
+)
 
 
 @dataclass(frozen=True)
@@ -178,11 +184,6 @@ def request_refund(
     _positive(amount_pence)
     if route not in rules.REFUND_ROUTES:
         raise InvalidRequest("Select how the money goes back")
-    if route == rules.CARD:
-        # The Stripe refund (an outbox row the worker sends) is not built yet.
-        raise InvalidRequest(
-            "Refunds to a card are not available yet: refund by BACS credit or cheque"
-        )
     reason = _reason_text(reason, "refund")
     available = ledger.refundable_available(source_entry_id)
     if amount_pence > available:
@@ -190,14 +191,17 @@ def request_refund(
             f"Only {format_gbp(available)} of that credit is unallocated and refundable"
         )
     source = db.session.get(LedgerEntry, source_entry_id)
+    if route == rules.CARD:
+        _card_payment_id(source)  # refuse now, not at approval, a credit that was not a card
     text = f"{rules.REFUND_ROUTES[route]}: {reason}"
     if not rules.needs_approval(amount_pence, requester.refund_limit_pence):
-        entry = ledger.post_refund(
-            source_entry_id=source.id,
-            amount_pence=amount_pence,
-            reason=text,
-            actor=actor,
-            audit={"route": route, "within_limit_of_staff_id": requester.id},
+        entry = _post_refund(
+            source,
+            amount_pence,
+            route,
+            text,
+            actor,
+            {"route": route, "within_limit_of_staff_id": requester.id},
         )
         db.session.commit()
         return Outcome(entry=entry)
@@ -213,6 +217,54 @@ def request_refund(
     )
     db.session.commit()
     return Outcome(request=request)
+
+
+def _card_payment_id(source: LedgerEntry | None) -> str:
+    """The card provider's payment id a card refund goes back to; refuses a credit
+    that was not an online card payment."""
+    if (
+        source is None
+        or source.kind != EntryKind.PAYMENT
+        or source.method != PaymentMethod.CARD
+        or not source.external_reference
+    ):
+        raise InvalidRequest(NOT_A_CARD_PAYMENT)
+    return source.external_reference
+
+
+def _post_refund(
+    source: LedgerEntry, amount_pence: int, route: str, reason: str, actor: Actor, audit: dict
+) -> LedgerEntry:
+    """The ledger refund and, for a card, the outbox row that sends it to the card
+    provider, in the caller's transaction: the worker picks the row up after commit,
+    so a refund is never posted without being sent, nor sent without being posted."""
+    entry = ledger.post_refund(
+        source_entry_id=source.id,
+        amount_pence=amount_pence,
+        reason=reason,
+        actor=actor,
+        audit=audit,
+    )
+    if route == rules.CARD:
+        db.session.add(
+            OutboxMessage(
+                account_id=entry.account_id,
+                channel=OutboxChannel.REFUND,
+                template="card_refund",
+                recipient=_card_payment_id(source),
+                subject=f"of {format_gbp(amount_pence)}",
+                body=f"Refund of {format_gbp(amount_pence)} to the card: {reason}",
+                payload={
+                    "refund_entry_id": entry.id,
+                    "source_entry_id": source.id,
+                    "amount_pence": amount_pence,
+                },
+                # One provider refund per ledger refund.
+                dedupe_key=f"card-refund:{entry.id}",
+            )
+        )
+        db.session.flush()
+    return entry
 
 
 def _request(request_id: int) -> ApprovalRequest:
@@ -297,12 +349,13 @@ def approve(*, request_id: int, actor: Actor) -> Decision:
         )
     else:
         route = payload["route"]
-        entry = ledger.post_refund(
-            source_entry_id=payload["source_entry_id"],
-            amount_pence=request.amount_pence,
-            reason=f"{rules.REFUND_ROUTES[route]}: {request.reason}",
-            actor=actor,
-            audit={**audit, "route": route},
+        entry = _post_refund(
+            db.session.get(LedgerEntry, payload["source_entry_id"]),
+            request.amount_pence,
+            route,
+            f"{rules.REFUND_ROUTES[route]}: {request.reason}",
+            actor,
+            {**audit, "route": route},
         )
     record_timeline(request.account_id, actor, f"{_what(request)} approved")
     record_audit(
@@ -450,6 +503,8 @@ class RefundableCredit:
     effective_date: date
     words: str
     available_pence: int
+    # An online card payment, which can go back to the card it came from.
+    card: bool = False
 
 
 _KIND_WORDS = {
@@ -478,5 +533,8 @@ def refundable_credits(account_id: int) -> list[RefundableCredit]:
             words += f" by {entry.method.value.replace('_', ' ')}"
         if entry.external_reference:
             words += f" ({entry.external_reference})"
-        credits.append(RefundableCredit(entry.id, entry.effective_date, words, values[entry.id]))
+        card = entry.method == PaymentMethod.CARD and bool(entry.external_reference)
+        credits.append(
+            RefundableCredit(entry.id, entry.effective_date, words, values[entry.id], card)
+        )
     return credits

@@ -38,6 +38,7 @@ from shared.models import (
     StaffUser,
 )
 from shared.money import format_gbp
+from shared.services import unallocated
 from shared.services.account_view import (
     _ACCOUNT_COLUMNS,
     FREQUENCY_WORDS,
@@ -142,6 +143,7 @@ class ArrangementLine:
     frequency: str
     total_pence: int
     start_date: date
+    id: int | None = None  # links to the plan's page
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class CasePage:
     messages: list[MessageLine]
     timeline: list[TimelineItem]
     timeline_page: Page
+    # Money on the account allocated to no invoice (from the unallocated payments queue).
+    unallocated_pence: int = 0
 
 
 # --- statements, built once ----------------------------------------------------------
@@ -245,7 +249,11 @@ _ALLOCATIONS = (
 
 _ARRANGEMENTS = (
     sa.select(
-        Arrangement.status, Arrangement.frequency, Arrangement.total_pence, Arrangement.start_date
+        Arrangement.status,
+        Arrangement.frequency,
+        Arrangement.total_pence,
+        Arrangement.start_date,
+        Arrangement.id,
     )
     .where(Arrangement.account_id == _ACCOUNT_ID)
     .order_by(Arrangement.id.desc())
@@ -476,6 +484,7 @@ def case_page(
                 frequency=FREQUENCY_WORDS.get(str(r.frequency), str(r.frequency)),
                 total_pence=int(r.total_pence),
                 start_date=r.start_date,
+                id=r.id,
             )
             for r in db.session.execute(_ARRANGEMENTS, params)
         ],
@@ -501,4 +510,5 @@ def case_page(
         ],
         timeline=timeline,
         timeline_page=timeline_where,
+        unallocated_pence=unallocated.account_total(account_id),
     )

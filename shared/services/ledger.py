@@ -32,13 +32,16 @@ from shared.models import (
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
-from shared.services import balances
+from shared.services import balances, unallocated
 from shared.services.actors import Actor
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
 from shared.services.unit_of_work import use_case
 
 Requested = Sequence[tuple[int, int]]  # (invoice id, pence) chosen by the payer or officer
+
+# Every commit that writes ledger rows also brings the unallocated payments queue up to date.
+unallocated.keep_in_step()
 
 
 @dataclass(frozen=True)
@@ -341,14 +344,31 @@ def _same_payment(existing: LedgerEntry, account_id: int, amount_pence: int) -> 
 
 @use_case
 def allocate(
-    *, credit_entry_id: int, actor: Actor, allocations: Requested | None = None
+    *,
+    credit_entry_id: int,
+    actor: Actor,
+    allocations: Requested | None = None,
+    expected_available_pence: int | None = None,
 ) -> list[Allocation]:
-    """Apply a credit's unallocated value to invoices (an officer's manual allocation)."""
+    """Apply a credit's unallocated value to invoices (an officer's manual allocation).
+
+    `expected_available_pence` is the unallocated amount the officer was shown.
+    If it is no longer what the credit has (someone allocated or refunded it
+    meanwhile, or the same form was sent twice), nothing is allocated and
+    Conflict says so: checked under the account lock, so a form allocates once.
+    """
     credit = db.session.get(LedgerEntry, credit_entry_id)
     if credit is None:
         raise NotFound(f"No ledger entry {credit_entry_id}")
     account = _lock_account(credit.account_id)
     value = _credit_value(credit)
+    expected = expected_available_pence
+    if expected is not None and value.available_pence != expected:
+        raise Conflict(
+            f"Nothing was allocated: this credit has {format_gbp(value.available_pence)} "
+            f"unallocated now, not the {format_gbp(expected)} shown on the form, "
+            "so it may have been allocated already"
+        )
     if value.available_pence <= 0:
         raise InvalidRequest("This credit has nothing left to allocate")
     plan = _plan(value.available_pence, account.id, allocations)
@@ -356,14 +376,25 @@ def allocate(
         raise InvalidRequest("There are no open invoices on this account to allocate to")
     rows = _apply_allocations(credit, plan, actor)
     total = sum(a for _, a in plan)
-    record_timeline(account.id, actor, f"{format_gbp(total)} of credit allocated to invoices")
+    numbers = dict(
+        db.session.execute(
+            sa.select(Invoice.id, Invoice.number).where(Invoice.id.in_([i for i, _ in plan]))
+        ).all()
+    )
+    record_timeline(
+        account.id,
+        actor,
+        f"{format_gbp(total)} of unallocated credit allocated",
+        detail=", ".join(f"{numbers[i]}: {format_gbp(a)}" for i, a in plan),
+    )
     record_audit(
         actor,
         "credit.allocated",
         "ledger_entry",
         credit.id,
         account_id=account.id,
-        after={"allocations": plan},
+        before={"unallocated_pence": value.available_pence},
+        after={"allocations": plan, "unallocated_pence": value.available_pence - total},
     )
     db.session.commit()
     return rows
@@ -553,6 +584,46 @@ def post_refund(
         action="refund.made",
         entry_id=entry.id,
         after={"source_entry_id": source.id, "amount_pence": amount_pence, **(audit or {})},
+    )
+    return entry
+
+
+def post_refund_returned(*, refund_entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
+    """A refund that never reached the payer (the card provider refused it for good):
+    its money is credit on the account again. Without the commit.
+
+    Posted as a credit adjustment naming the refund (reverses_entry_id is unique,
+    so it happens once), not as a REVERSAL: a reversal is a debit that undoes a
+    credit, and this undoes a debit. The original payment's refunded amount
+    stays drawn; the new credit is unallocated, for an officer to allocate or to
+    refund another way.
+    """
+    refund_entry = db.session.get(LedgerEntry, refund_entry_id)
+    if refund_entry is None or refund_entry.kind != EntryKind.REFUND:
+        raise NotFound(f"No refund entry {refund_entry_id}")
+    account = _lock_account(refund_entry.account_id)
+    existing = db.session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == refund_entry.id)
+    )
+    if existing is not None:
+        return existing
+    entry = _add_entry(
+        account,
+        EntryKind.ADJUSTMENT,
+        -refund_entry.amount_pence,
+        actor,
+        reverses_entry_id=refund_entry.id,
+        reason=_reason(reason, "returned refund")[:300],
+    )
+    _on_history(
+        account,
+        actor,
+        f"Refund of {format_gbp(refund_entry.amount_pence)} not made: "
+        "the money is credit on the account again",
+        detail=reason,
+        action="refund.returned",
+        entry_id=entry.id,
+        after={"refund_entry_id": refund_entry.id, "amount_pence": refund_entry.amount_pence},
     )
     return entry
 

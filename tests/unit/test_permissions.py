@@ -26,6 +26,8 @@ def test_an_officer_views_works_cases_and_requests_refunds_and_write_offs():
         P.WORK_CASES,
         P.REQUEST_REFUND,
         P.REQUEST_WRITE_OFF,
+        P.REFER,
+        P.DECIDE_PLANS,
     }
 
 
@@ -36,7 +38,12 @@ def test_a_team_leader_can_do_everything_an_officer_can_and_approve():
 
 
 def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no_money():
-    assert permissions_for(StaffRole.ADMIN) == {P.MANAGE_STAFF, P.VIEW_AUDIT, P.VIEW_CASES}
+    assert permissions_for(StaffRole.ADMIN) == {
+        P.MANAGE_STAFF,
+        P.VIEW_AUDIT,
+        P.VIEW_CASES,
+        P.MANAGE_PLAN_POLICY,
+    }
 
 
 def test_an_auditor_only_reads_cases_and_the_audit_log():
@@ -45,7 +52,16 @@ def test_an_auditor_only_reads_cases_and_the_audit_log():
 
 @pytest.mark.parametrize(
     "permission",
-    [P.WORK_CASES, P.REQUEST_REFUND, P.REQUEST_WRITE_OFF, P.APPROVE, P.MANAGE_STAFF],
+    [
+        P.WORK_CASES,
+        P.REQUEST_REFUND,
+        P.REQUEST_WRITE_OFF,
+        P.REFER,
+        P.APPROVE,
+        P.MANAGE_STAFF,
+        P.DECIDE_PLANS,
+        P.MANAGE_PLAN_POLICY,
+    ],
 )
 def test_an_auditor_cannot_change_anything(permission):
     assert not role_has(StaffRole.AUDITOR, permission)

@@ -16,6 +16,9 @@ from shared.models import (
     ContactEvent,
     EntryKind,
     LedgerEntry,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxStatus,
     PaymentMethod,
     StaffRole,
 )
@@ -355,6 +358,34 @@ def test_a_refund_within_the_limit_is_made_at_once(client, db, officer, overpaid
     assert "refund.made" in audit_actions(db, account)
 
 
+def test_a_refund_to_a_card_through_the_form_writes_the_ledger_refund_and_its_outbox_row(
+    client, db, officer
+):
+    account = make_account()
+    payment = ledger.record_payment(
+        account_id=account.id,
+        amount_pence=5_000,
+        method=PaymentMethod.CARD,
+        actor=SYSTEM,
+        external_reference="pi_card_paid_twice",
+    ).entry
+    as_(client, officer)
+
+    response = ask_refund(client, account, payment, amount="15", route="card")
+
+    assert response.status_code == 302
+    [refund] = entries(db, account, EntryKind.REFUND)
+    [row] = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.REFUND)
+    ).all()
+    assert (row.recipient, row.status) == ("pi_card_paid_twice", OutboxStatus.PENDING)
+    assert row.payload == {
+        "refund_entry_id": refund.id,
+        "source_entry_id": payment.id,
+        "amount_pence": 1_500,
+    }
+
+
 def test_a_refund_over_the_limit_is_approved_by_a_team_leader(
     client, db, officer, leader, overpaid
 ):
@@ -383,7 +414,8 @@ def test_a_refund_over_the_limit_is_approved_by_a_team_leader(
         ({"source": "999999"}, "Select the payment or credit to refund"),
         (
             {"route": "card"},
-            "Refunds to a card are not available yet: refund by BACS credit or cheque",
+            "Only an online card payment can go back to a card: "
+            "refund this one by BACS credit or cheque",
         ),
     ],
 )

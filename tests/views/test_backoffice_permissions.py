@@ -17,12 +17,20 @@ import pytest
 from flask import session, url_for
 
 from shared.app import create_app
+from shared.domain.referrals import PACK_COLUMNS
 from shared.models import (
     AccountHold,
     ApprovalKind,
     ApprovalRequest,
+    Arrangement,
+    ArrangementStatus,
+    EnforcementReferral,
+    Frequency,
     HoldKind,
+    Instalment,
+    PaymentRoute,
     PortalUser,
+    ReferralDestination,
     StaffRole,
 )
 from shared.services import ledger
@@ -78,6 +86,9 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.record_manual_payment": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.raise_credit_note": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.place_hold": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.account_referrals": Expect("GET", EVERY_ROLE),
+    "backoffice.refer_to_enforcement": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.referral_pack": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.lift_hold": Expect(
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
     ),
@@ -93,6 +104,25 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.reject_request": Expect("POST", frozenset({TEAM_LEADER})),
     "backoffice.search": Expect("GET", EVERY_ROLE),
     "backoffice.case_view": Expect("GET", EVERY_ROLE),
+    "backoffice.unallocated_queue": Expect("GET", EVERY_ROLE),
+    "backoffice.allocate_credit": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.update_contact_details": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.plan_queue": Expect("GET", EVERY_ROLE),
+    "backoffice.broken_plans": Expect("GET", EVERY_ROLE),
+    "backoffice.plan_detail": Expect("GET", EVERY_ROLE),
+    # The matrix's plan is proposed and small, so an officer's approval goes through.
+    "backoffice.approve_plan": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/plans"
+    ),
+    # Posted without a reason or terms, so the plan page comes back with the error.
+    "backoffice.reject_plan": Expect("POST", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.counter_offer_plan": Expect("POST", frozenset({OFFICER, TEAM_LEADER})),
+    # The plan is not broken: refused with a message on the broken-plans queue.
+    "backoffice.review_broken_plan": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/plans/broken"
+    ),
+    "backoffice.plan_policies": Expect("GET", ADMINS),
+    "backoffice.edit_plan_policy": Expect("GET", ADMINS),
 }
 
 
@@ -182,6 +212,29 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         requested_by_staff_id=target.id,
     )
     db.session.add(approval)
+    # "{referral_id}" routes act on a referral of the account (its pack).
+    referral = EnforcementReferral(
+        account_id=account.id,
+        destination=ReferralDestination.LEGAL,
+        amount_pence=1_000,
+        referred_on=date.today(),
+        note="Matrix",
+        referred_by=target.id,
+        pack_row=dict.fromkeys(PACK_COLUMNS, "") | {"account_reference": account.reference},
+    )
+    db.session.add(referral)
+    # "{arrangement_id}" routes act on a payment plan awaiting a decision.
+    arrangement = Arrangement(
+        account_id=account.id,
+        status=ArrangementStatus.PROPOSED,
+        frequency=Frequency.MONTHLY,
+        total_pence=1_000,
+        start_date=date.today(),
+        payment_route=PaymentRoute.CARD,
+        instalment_count=1,
+        instalments=[Instalment(sequence=1, due_date=date.today(), amount_pence=1_000)],
+    )
+    db.session.add(arrangement)
     db.session.commit()
     values = {
         "staff_id": target.id,
@@ -189,6 +242,9 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         "reference": account.reference,
         "hold_id": hold.id,
         "number": invoice.number,
+        "referral_id": referral.id,
+        "arrangement_id": arrangement.id,
+        "department_id": invoice.department_id,
     }
     rule = RULES[endpoint]
     missing = rule.arguments - set(values)

@@ -101,6 +101,18 @@ def _main(response):
     return text(parse(response).select_one("main"))
 
 
+def _timeline(page) -> list[tuple[str, str, str]]:
+    """(title, byline, description) of each entry in the MOJ timeline, top first."""
+    return [
+        (
+            text(item.select_one(".moj-timeline__title")),
+            text(item.select_one(".moj-timeline__byline")),
+            text(item.select_one(".moj-timeline__description")),
+        )
+        for item in page.select("main .moj-timeline > .moj-timeline__item")
+    ]
+
+
 def test_the_case_page_shows_who_the_debtor_is_and_how_to_reach_them(officer_client, case):
     response = officer_client.get(f"/backoffice/accounts/{case.reference}")
 
@@ -161,14 +173,17 @@ def test_the_case_page_shows_messages_with_their_status(officer_client, case):
 def test_the_timeline_is_newest_first_and_names_who_did_each_thing(officer_client, case):
     page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}"))
 
-    items = [text(li) for li in page.select("ol.app-timeline > li")]
+    items = _timeline(page)
     # The 2030 events are the newest; the ledger's own entries follow.
-    assert items[0].startswith("Note: Promised to pay Friday")
-    assert items[0].endswith("by Olu Officer")
-    assert items[1].startswith("Portal: Updated phone number")
-    assert items[1].endswith("by Debtor (portal)")
-    assert items[2].startswith("Call in: Rang about the bill")
-    assert any(item.endswith("by System") for item in items[3:])
+    assert items[:3] == [
+        ("Note", "by Olu Officer", "Promised to pay Friday"),
+        ("Portal", "by Debtor (portal)", "Updated phone number"),
+        ("Call in", "by Olu Officer", "Rang about the bill"),
+    ]
+    assert any(byline == "by System" for _, byline, _ in items[3:])
+    newest = page.select_one(".moj-timeline__item time")
+    assert newest["datetime"] == "2030-01-01T09:03"
+    assert text(newest) == "1 January 2030 09:03"
 
 
 def test_flags_show_breathing_space_vulnerability_and_death(officer_client, db):
@@ -183,8 +198,9 @@ def test_flags_show_breathing_space_vulnerability_and_death(officer_client, db):
 
     page = parse(officer_client.get(f"/backoffice/accounts/{account.reference}"))
 
-    tags = [text(tag) for tag in page.select("main .govuk-tag")]
-    assert tags[:3] == ["Deceased", "Breathing Space", "Vulnerable"]
+    badges = page.select("main ul[aria-label=Flags] .moj-badge")
+    assert [text(badge) for badge in badges] == ["Deceased", "Breathing Space", "Vulnerable"]
+    assert "moj-badge--red" in badges[1]["class"]  # Breathing Space stops all recovery
     assert "Recently bereaved" in _main_text(page)
 
 
@@ -214,17 +230,17 @@ def test_a_long_timeline_and_ledger_come_a_page_at_a_time(officer_client, db):
     first = parse(officer_client.get(path))
     second = parse(officer_client.get(path, query_string={"timeline_page": 2, "ledger_page": 2}))
 
-    first_items = first.select("ol.app-timeline > li")
+    first_items = _timeline(first)
     assert len(first_items) == PAGE_SIZE
-    assert text(first_items[0]).startswith(f"Note: Note number {PAGE_SIZE + 4}")
+    assert first_items[0] == ("Note", "by System", f"Note number {PAGE_SIZE + 4}")
     next_links = [a["href"] for a in first.select(".govuk-pagination__next a")]
     assert f"{path}?timeline_page=2#timeline" in next_links
     assert f"{path}?ledger_page=2#ledger" in next_links
     # Page 2 holds the 5 oldest notes plus the payments' own timeline entries.
     second_notes = [
-        text(li) for li in second.select("ol.app-timeline > li") if "Note number" in text(li)
+        description for _, _, description in _timeline(second) if "Note number" in description
     ]
-    assert second_notes[0].startswith("Note: Note number 4")
+    assert second_notes[0] == "Note number 4"
     ledger_rows = next(
         t for t in second.select("table") if text(t.caption).startswith("Entries, newest first")
     ).select("tbody tr")

@@ -13,6 +13,7 @@ from tests.views.pages import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED = ROOT / "static" / "govuk-frontend"
+MOJ_VENDORED = ROOT / "static" / "moj-frontend"
 BUILD = ROOT / "scripts" / "build_govuk_frontend"
 
 # SHA-256 of the GOV.UK crown icons that GOV.UK Frontend 6.3.0 ships
@@ -222,7 +223,11 @@ def test_vendored_govuk_frontend_is_the_release_govuk_frontend_jinja_targets():
 
     # ...and the build pins the same release, and the sass that compiled it.
     pins = json.loads((BUILD / "package.json").read_text())["dependencies"]
-    assert pins == {"govuk-frontend": version, "sass": sass.removeprefix("sass ")}
+    assert pins == {
+        "govuk-frontend": version,
+        "sass": sass.removeprefix("sass "),
+        "@ministryofjustice/frontend": "11.1.0",
+    }
     lock = json.loads((BUILD / "package-lock.json").read_text())["packages"]
     assert lock["node_modules/govuk-frontend"]["version"] == version
     assert lock["node_modules/sass"]["version"] == pins["sass"]
@@ -233,3 +238,124 @@ def test_vendored_files_carry_no_fonts_and_no_sourcemap_references_we_do_not_ser
         assert "sourceMappingURL" not in (VENDORED / name).read_text(), name
     assert not list(VENDORED.rglob("*.map"))
     assert not [p for p in VENDORED.rglob("*") if p.suffix in {".woff", ".woff2", ".ttf", ".otf"}]
+
+
+# --- MOJ Frontend: the back office's case-work components --------------------------------
+
+BACK_OFFICE_PAGE = "/backoffice/sign-in"
+MOJ_CSS = "/static/moj-frontend/moj-frontend.min.css"
+MOJ_JS = "/static/moj-frontend/moj-frontend.min.js"
+BACK_OFFICE_JS = "/static/backoffice.js"
+
+
+def test_back_office_pages_load_moj_frontend_after_govuk_frontend_and_portal_pages_do_not(client):
+    back_office = _asset_urls(parse(client.get(BACK_OFFICE_PAGE)))
+    portal = _asset_urls(parse(client.get("/")))
+
+    # MOJ's stylesheet holds only its components: GOV.UK Frontend's comes first.
+    assert back_office["css"] == portal["css"] + [MOJ_CSS]
+    assert MOJ_JS in back_office["js"] and BACK_OFFICE_JS in back_office["js"]
+    assert not [url for url in portal["css"] + portal["js"] if "moj" in url or "backoffice" in url]
+
+
+def test_back_office_scripts_are_modules_at_the_end_of_the_body_with_moj_after_govuk(client):
+    page = parse(client.get(BACK_OFFICE_PAGE))
+
+    scripts = page.select("script[src]")
+    assert [(s["src"], s.get("type")) for s in scripts] == [
+        ("/static/app.js", "module"),
+        (BACK_OFFICE_JS, "module"),
+    ]
+    assert scripts[-1].find_next_sibling() is None
+    assert {s.parent.name for s in scripts} == {"body"}
+
+
+def test_moj_stylesheet_and_script_are_served_from_our_own_origin(client):
+    for url, mimetypes, marker in [
+        (MOJ_CSS, {"text/css"}, b".moj-badge"),
+        (MOJ_JS, {"text/javascript", "application/javascript"}, b"SortableTable"),
+        (BACK_OFFICE_JS, {"text/javascript", "application/javascript"}, b"initAll"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.mimetype in mimetypes, url
+        assert marker in response.data, url
+
+
+def test_moj_stylesheet_has_the_components_the_back_office_uses_in_arial(client):
+    css = client.get(MOJ_CSS).get_data(as_text=True)
+
+    for selector in (
+        ".moj-badge--red",
+        ".moj-timeline__item",
+        "[aria-sort] button",  # the sortable table's header buttons
+        ".moj-sub-navigation__link",
+        ".moj-filter-layout__filter",
+        ".moj-scrollable-pane",
+        ".moj-filter__tag",
+        ".moj-action-bar",
+        ".js-enabled .moj-js-hidden",
+    ):
+        assert selector in css, selector
+    # None of GOV.UK Frontend's own rules: the back office loads those once, first.
+    assert not re.search(r"(^|\})\.govuk-", css) and "--govuk-frontend-version" not in css
+    assert "gds transport" not in css.lower() and "@font-face" not in css
+    families = {f.strip() for f in re.findall(r"font-family:([^;}]+)", css)}
+    # Arial on screen, plain sans-serif in print, and buttons inheriting the cell's font.
+    assert families == {"arial,sans-serif", "sans-serif", "inherit"}
+
+
+def test_every_url_the_moj_stylesheet_refers_to_is_served_and_none_is_a_crown(client):
+    urls = _css_urls(client.get(MOJ_CSS).get_data(as_text=True))
+    assert urls
+
+    for url in urls:
+        assert not url.startswith(("data:", "/", "http")), url  # relative to the stylesheet
+        served = urljoin(MOJ_CSS, url)
+        response = client.get(served)
+        assert response.status_code == 200, url
+        assert response.data == (MOJ_VENDORED / url).read_bytes()
+        assert "crown" not in url and "crest" not in url and "logotype" not in url, url
+
+
+def test_backoffice_js_starts_moj_components_from_the_vendored_module(client):
+    source = client.get(BACK_OFFICE_JS).get_data(as_text=True)
+
+    imports = dict(
+        (path, {name.strip() for name in names.split(",")})
+        for names, path in re.findall(r'import\s*\{([^}]*)\}\s*from\s*"([^"]+)"', source)
+    )
+    assert imports == {
+        "./govuk-frontend/govuk-frontend.min.js": {"createAll"},
+        "./moj-frontend/moj-frontend.min.js": {"FilterToggleButton", "initAll"},
+    }
+    for path, names in imports.items():
+        module = client.get(urljoin(BACK_OFFICE_JS, path)).get_data(as_text=True)
+        exported = re.search(r"export\{([^}]*)\}", module).group(1).split(",")
+        assert names <= set(exported), path
+    assert "initAll();" in source and "createAll(FilterToggleButton);" in source
+
+
+def test_vendored_moj_frontend_is_the_pinned_release_built_against_our_govuk_frontend():
+    moj, govuk, sass = (MOJ_VENDORED / "VERSION").read_text().splitlines()
+    assert moj == "11.1.0"
+    # Compiled in the same build as static/govuk-frontend/, from the same lockfile.
+    govuk_version, govuk_sass = (VENDORED / "VERSION").read_text().splitlines()
+    assert (govuk, sass) == (f"govuk-frontend {govuk_version}", govuk_sass)
+    css = (MOJ_VENDORED / "moj-frontend.min.css").read_text()
+    assert re.search(r'--moj-frontend-version:\s*"11\.1\.0"', css)
+    assert 'const version="11.1.0";' in (MOJ_VENDORED / "moj-frontend.min.js").read_text()
+
+    lock = json.loads((BUILD / "package-lock.json").read_text())["packages"]
+    locked = lock["node_modules/@ministryofjustice/frontend"]
+    assert locked["version"] == moj
+    # MOJ Frontend 11 is built for GOV.UK Frontend 6: ours must be in its range.
+    assert locked["peerDependencies"]["govuk-frontend"] == "^6.0.0"
+    assert govuk_version.startswith("6.")
+
+
+def test_vendored_moj_frontend_carries_no_sourcemaps_fonts_or_sass():
+    for name in ("moj-frontend.min.css", "moj-frontend.min.js"):
+        assert "sourceMappingURL" not in (MOJ_VENDORED / name).read_text(), name
+    suffixes = {p.suffix for p in MOJ_VENDORED.rglob("*") if p.is_file()}
+    assert suffixes <= {"", ".css", ".js", ".svg"}, suffixes

@@ -1,0 +1,243 @@
+"""Whether an instalment plan can be approved straight away or needs an officer.
+
+Pure: no Flask, no SQLAlchemy. Each service department has its own PlanPolicy
+(stored in the database later). A proposal is never refused here: anything
+outside the policy is referred to an officer, who may still agree it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.domain.income_expenditure import Statement, instalment_monthly_pence
+from shared.domain.schedules import (
+    ScheduledInstalment,
+    plan_length_months,
+    regular_instalment_pence,
+)
+from shared.formatting import format_gbp
+
+APPROVE, REFER = "approve", "refer"
+
+# Rule names, in the order they are checked and listed.
+LENGTH = "length"
+MIN_INSTALMENT = "min_instalment"
+AUTO_APPROVE_LIMIT = "auto_approve_limit"
+BROKEN_PLAN = "broken_plan"
+LEGAL = "legal"
+INCOME_EXPENDITURE = "income_expenditure"
+AFFORDABILITY = "affordability"
+RULES = (
+    LENGTH,
+    MIN_INSTALMENT,
+    AUTO_APPROVE_LIMIT,
+    BROKEN_PLAN,
+    LEGAL,
+    INCOME_EXPENDITURE,
+    AFFORDABILITY,
+)
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    max_length_months: int
+    min_instalment_pence: int
+    max_auto_approve_pence: int  # plans for more than this need an officer
+    no_broken_plan_within_months: int  # 0: a broken plan never counts against them
+    refer_if_legal: bool
+    income_expenditure_above_pence: int  # ask for I&E when the plan is for more than this
+    department: str = "this service"  # as it reads in "the limit for Trade waste is ..."
+
+    def __post_init__(self) -> None:
+        if self.max_length_months < 1:
+            raise ValueError("max_length_months must be 1 or more")
+        for name in (
+            "min_instalment_pence",
+            "max_auto_approve_pence",
+            "no_broken_plan_within_months",
+            "income_expenditure_above_pence",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more")
+
+
+DEFAULT_POLICY = PlanPolicy(
+    max_length_months=12,
+    min_instalment_pence=500,
+    max_auto_approve_pence=100_000,
+    no_broken_plan_within_months=12,
+    refer_if_legal=True,
+    income_expenditure_above_pence=50_000,
+)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The facts about a proposed plan that the policy is checked against."""
+
+    total_pence: int
+    length_months: int  # schedules.plan_length_months
+    # The smallest instalment apart from the last, which only carries the
+    # remainder (schedules.regular_instalment_pence).
+    regular_instalment_pence: int
+    monthly_equivalent_pence: int  # the regular instalment per month
+    months_since_broken_plan: int | None  # None: never broke a plan
+    legal_referral: bool  # any covered debt is with legal or enforcement
+    income_expenditure_supplied: bool
+    disposable_income_pence: int | None = None
+
+    @classmethod
+    def for_schedule(
+        cls,
+        schedule: Sequence[ScheduledInstalment],
+        frequency: str,
+        *,
+        months_since_broken_plan: int | None,
+        legal_referral: bool,
+        statement: Statement | None,
+    ) -> Proposal:
+        """The facts for a schedule from schedules.build_schedule."""
+        regular = regular_instalment_pence(schedule)
+        disposable = None if statement is None else statement.disposable_income_pence
+        return cls(
+            total_pence=sum(i.amount_pence for i in schedule),
+            length_months=plan_length_months(schedule, frequency),
+            regular_instalment_pence=regular,
+            monthly_equivalent_pence=instalment_monthly_pence(regular, frequency),
+            months_since_broken_plan=months_since_broken_plan,
+            legal_referral=legal_referral,
+            income_expenditure_supplied=statement is not None,
+            disposable_income_pence=disposable,
+        )
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str  # one of RULES
+    passed: bool
+    explanation: str  # plain English, for the officer
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # APPROVE or REFER
+    rules: list[RuleResult]
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.passed]
+
+
+def needs_income_expenditure(policy: PlanPolicy, total_pence: int) -> bool:
+    """Whether to ask for an income and expenditure statement before the plan is submitted."""
+    return total_pence > policy.income_expenditure_above_pence
+
+
+def _months(n: int) -> str:
+    return f"{n} month{'' if n == 1 else 's'}"
+
+
+def decide(policy: PlanPolicy, proposal: Proposal) -> Decision:
+    """Approve only if every rule passes, otherwise refer; every rule checked is listed."""
+    p, dept = proposal, policy.department
+    rules = [
+        RuleResult(
+            LENGTH,
+            p.length_months <= policy.max_length_months,
+            f"Plan lasts {_months(p.length_months)}; "
+            f"the limit for {dept} is {_months(policy.max_length_months)}",
+        ),
+        RuleResult(
+            MIN_INSTALMENT,
+            p.regular_instalment_pence >= policy.min_instalment_pence,
+            f"Regular payments are {format_gbp(p.regular_instalment_pence)}; "
+            f"the minimum for {dept} is {format_gbp(policy.min_instalment_pence)}",
+        ),
+        RuleResult(
+            AUTO_APPROVE_LIMIT,
+            p.total_pence <= policy.max_auto_approve_pence,
+            f"Plan is for {format_gbp(p.total_pence)}; {dept} approves plans "
+            f"up to {format_gbp(policy.max_auto_approve_pence)} without an officer",
+        ),
+        _broken_plan_rule(policy, p),
+        _legal_rule(policy, p),
+        _income_expenditure_rule(policy, p),
+        _affordability_rule(p),
+    ]
+    outcome = APPROVE if all(r.passed for r in rules) else REFER
+    return Decision(outcome, rules)
+
+
+def _broken_plan_rule(policy: PlanPolicy, p: Proposal) -> RuleResult:
+    since, within = p.months_since_broken_plan, policy.no_broken_plan_within_months
+    if since is None:
+        return RuleResult(BROKEN_PLAN, True, "No broken plan on record")
+    ago = "this month" if since == 0 else f"{_months(since)} ago"
+    if within == 0:
+        return RuleResult(
+            BROKEN_PLAN,
+            True,
+            f"Last plan broke {ago}; {policy.department} does not refer for broken plans",
+        )
+    return RuleResult(
+        BROKEN_PLAN,
+        since >= within,
+        f"Last plan broke {ago}; {policy.department} refers anyone whose plan broke "
+        f"in the last {_months(within)}",
+    )
+
+
+def _legal_rule(policy: PlanPolicy, p: Proposal) -> RuleResult:
+    if not p.legal_referral:
+        return RuleResult(LEGAL, True, "No debt in the plan is with legal or enforcement")
+    if not policy.refer_if_legal:
+        return RuleResult(
+            LEGAL,
+            True,
+            f"A debt in the plan is with legal or enforcement; {policy.department} "
+            "does not refer these",
+        )
+    return RuleResult(
+        LEGAL,
+        False,
+        f"A debt in the plan is with legal or enforcement; {policy.department} "
+        "refers these to an officer",
+    )
+
+
+def _income_expenditure_rule(policy: PlanPolicy, p: Proposal) -> RuleResult:
+    if p.income_expenditure_supplied:
+        return RuleResult(INCOME_EXPENDITURE, True, "Income and expenditure statement supplied")
+    needed = needs_income_expenditure(policy, p.total_pence)
+    words = "is needed" if needed else "is not needed"
+    return RuleResult(
+        INCOME_EXPENDITURE,
+        not needed,
+        f"No income and expenditure statement; one {words} for a plan of "
+        f"{format_gbp(p.total_pence)} ({policy.department} asks for one above "
+        f"{format_gbp(policy.income_expenditure_above_pence)})",
+    )
+
+
+def _affordability_rule(p: Proposal) -> RuleResult:
+    # Only a supplied statement can show an offer is unaffordable; with none,
+    # the income_expenditure rule decides whether one was needed.
+    if not p.income_expenditure_supplied or p.disposable_income_pence is None:
+        return RuleResult(
+            AFFORDABILITY, True, "No income and expenditure statement to check the offer against"
+        )
+    offer, left = p.monthly_equivalent_pence, p.disposable_income_pence
+    if offer > left:
+        return RuleResult(
+            AFFORDABILITY,
+            False,
+            f"The offer of {format_gbp(offer)} a month is more than the disposable income "
+            f"of {format_gbp(left)} a month",
+        )
+    return RuleResult(
+        AFFORDABILITY,
+        True,
+        f"The offer of {format_gbp(offer)} a month is within the disposable income "
+        f"of {format_gbp(left)} a month",
+    )

@@ -1,0 +1,145 @@
+"""Telling a debtor something by the channel they prefer, through the outbox.
+
+`notify_debtor` adds one outbox row (email, text or letter) to the caller's
+transaction; the session hook enqueues email and SMS rows after commit, and
+letters wait for the print run. The caller records its own timeline entry and
+audit row for the change it made; the outbox row, once sent, adds "Email sent"
+(or failed) to the timeline itself.
+
+Choosing the channel (the debtor's preference first, then what we can lawfully
+and practically use):
+- text, when they prefer texts, we have a mobile and they have not opted out;
+- email, when they prefer email and we have an address, or when we have an
+  address they have agreed to be emailed at;
+- otherwise a letter to their primary address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from shared.extensions import db
+from shared.models import Address, Channel, DebtorAccount, OutboxChannel, OutboxMessage
+from shared.models.messaging import OutboxStatus
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice in the words for each channel. A text should fit in two segments."""
+
+    template: str
+    subject: str
+    body: str  # email and letter
+    sms: str  # the text message
+
+
+def channel_for(account: DebtorAccount) -> OutboxChannel:
+    if account.preferred_channel == Channel.SMS and account.mobile_phone and account.consent_sms:
+        return OutboxChannel.SMS
+    if account.email and (account.preferred_channel == Channel.EMAIL or account.consent_email):
+        return OutboxChannel.EMAIL
+    return OutboxChannel.LETTER
+
+
+def _postal_address(account_id: int) -> str | None:
+    address = db.session.scalar(
+        sa.select(Address)
+        .where(Address.account_id == account_id)
+        .order_by(Address.is_primary.desc(), Address.id.desc())
+        .limit(1)
+    )
+    return ", ".join(address.lines()) if address is not None else None
+
+
+def notify_debtor(
+    account: DebtorAccount, message: Message, *, dedupe_key: str | None = None
+) -> OutboxMessage | None:
+    """Add the notice to the outbox in the caller's transaction; None when there is
+    no way to reach the debtor at all (no mobile, email or address on file), or
+    when a notice with the same dedupe_key was already written (sent once)."""
+    if dedupe_key is not None and db.session.scalar(
+        sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return None
+    channel = channel_for(account)
+    if channel == OutboxChannel.SMS:
+        recipient, body, subject = account.mobile_phone, message.sms, None
+    elif channel == OutboxChannel.EMAIL:
+        recipient, body, subject = account.email, message.body, message.subject
+    else:
+        recipient, body, subject = _postal_address(account.id), message.body, message.subject
+        if recipient is None:
+            return None
+    row = OutboxMessage(
+        account_id=account.id,
+        channel=channel,
+        template=message.template,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        status=OutboxStatus.PENDING,
+        dedupe_key=dedupe_key,
+    )
+    db.session.add(row)
+    return row
+
+
+def notify_debtors(
+    notices: list[tuple[DebtorAccount, Message, str]],
+) -> dict[str, OutboxMessage | None]:
+    """notify_debtor for many (account, message, dedupe_key) notices at once, for batch
+    jobs: one query for the dedupe keys already used and one for the letters'
+    addresses, instead of one or two per notice. Same channel choice and the same
+    None (already sent, or no way to reach the debtor) per dedupe key."""
+    keys = [key for _, _, key in notices]
+    used = (
+        set(
+            db.session.scalars(
+                sa.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
+            )
+        )
+        if keys
+        else set()
+    )
+    letters = {
+        a.id for a, _, key in notices if key not in used and channel_for(a) == OutboxChannel.LETTER
+    }
+    addresses: dict[int, str] = {}
+    if letters:
+        rows = db.session.scalars(
+            sa.select(Address)
+            .where(Address.account_id.in_(letters))
+            .order_by(Address.account_id, Address.is_primary.desc(), Address.id.desc())
+        )
+        for address in rows:
+            addresses.setdefault(address.account_id, ", ".join(address.lines()))
+    written: dict[str, OutboxMessage | None] = {}
+    for account, message, key in notices:
+        if key in used or key in written:
+            written.setdefault(key, None)
+            continue
+        channel = channel_for(account)
+        if channel == OutboxChannel.SMS:
+            recipient, body, subject = account.mobile_phone, message.sms, None
+        elif channel == OutboxChannel.EMAIL:
+            recipient, body, subject = account.email, message.body, message.subject
+        else:
+            recipient, body, subject = addresses.get(account.id), message.body, message.subject
+        if recipient is None:
+            written[key] = None
+            continue
+        row = OutboxMessage(
+            account_id=account.id,
+            channel=channel,
+            template=message.template,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=OutboxStatus.PENDING,
+            dedupe_key=key,
+        )
+        db.session.add(row)
+        written[key] = row
+    return written

@@ -1,0 +1,600 @@
+"""The daily plan monitor: reads what each active plan has been paid and acts on it.
+
+For one day, for every active arrangement: money allocated to the plan's debts
+since the plan began (net of reversals) fills its instalments earliest first
+(shared/domain/plan_monitoring.assess); changed readings are written; a missed
+instalment gets one reminder; a plan with too many misses is broken and its
+debts go back on the recovery ladder at the stage they had; a plan paid in full
+is completed. Each step tells the debtor through the outbox and lands on the
+timeline (and, for status changes, in the audit log).
+
+Safe to run twice for one day: status changes are conditional on the plan still
+being active, notices carry dedupe keys, reminders are marked once, and only
+readings that changed are written. Only active plans are read, so a payment
+after a plan broke does not revive it.
+
+Breathing Space (shared/domain/holds.may_ask_for_payment, or the account's own
+Breathing Space dates): no missed-payment reminder and no breaking the plan,
+because both ask for payment and breaking restarts recovery. The skip is
+recorded on the timeline once; the plan is assessed again when the space ends.
+
+Scale: plans are read in keyset pages of BATCH_SIZE by id, with one query each for
+the money paid (GROUP BY plan), the instalments and (for the plans that need
+action) their debts, holds and accounts. Changed readings are one executemany;
+plans ending are one conditional UPDATE ... RETURNING; notices go through
+notifications.notify_debtors (two queries a page, not two a notice); timeline,
+audit and outbox rows are flushed together at the page's commit. The session
+is emptied after each page, so memory does not grow with the number of plans
+(bench/bench_plans_monitor.py). It leaves the caller's session empty too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from shared.domain import holds as hold_rules
+from shared.domain.plan_monitoring import MISSED, PAID, Assessment, assess
+from shared.extensions import db
+from shared.models import (
+    AccountHold,
+    Allocation,
+    Arrangement,
+    ArrangementDebt,
+    ArrangementStatus,
+    ContactEvent,
+    DebtorAccount,
+    HoldKind,
+    Instalment,
+    Invoice,
+    OutboxMessage,
+)
+from shared.models.base import utcnow
+from shared.models.invoices import RecoveryStage
+from shared.money import format_gbp
+from shared.services.actors import SYSTEM
+from shared.services.history import record_audit, record_timeline
+from shared.services.notifications import Message, notify_debtors
+
+BATCH_SIZE = 500
+AUDIT_OBJECT = "arrangement"
+
+
+@dataclass
+class MonitorCounts:
+    """What one run did (the CLI prints it; the RQ job returns it)."""
+
+    checked: int = 0
+    paid_updates: int = 0  # instalment readings written (paid, paid_on, missed_on)
+    reminders: int = 0
+    broken: int = 0
+    completed: int = 0
+    skipped_breathing_space: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    id: int
+    account_id: int
+    total_pence: int
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One instalment as stored, before this run."""
+
+    id: int
+    sequence: int
+    due_date: date
+    amount_pence: int
+    paid_pence: int
+    paid_on: date | None
+    missed_on: date | None
+    reminded_at: datetime | None
+
+
+@dataclass
+class _Actions:
+    """What one page of plans needs beyond its readings."""
+
+    reminders: list[tuple[_Plan, _Reading, int]]  # (plan, instalment, pence owed)
+    broken: list[tuple[_Plan, Assessment]]
+    completed: list[_Plan]
+
+    @property
+    def plan_ids(self) -> set[int]:
+        return (
+            {p.id for p, _, _ in self.reminders}
+            | {p.id for p, _ in self.broken}
+            | {p.id for p in self.completed}
+        )
+
+
+def missed_dedupe_key(instalment_id: int) -> str:
+    return f"plan-missed:{instalment_id}"
+
+
+def run(
+    on: date | None = None,
+    *,
+    tolerance_days: int | None = None,
+    misses_to_break: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> MonitorCounts:
+    """Monitor every active plan for the day `on` (default today); commits per page."""
+    on = on or utcnow().date()
+    config = current_app.config
+    tolerance = (
+        int(config.get("PLAN_MISSED_TOLERANCE_DAYS", 7))
+        if tolerance_days is None
+        else tolerance_days
+    )
+    to_break = (
+        int(config.get("PLAN_MISSES_TO_BREAK", 2)) if misses_to_break is None else misses_to_break
+    )
+    counts = MonitorCounts()
+    after_id = 0
+    while True:
+        plans = [
+            _Plan(*row)
+            for row in db.session.execute(
+                sa.select(Arrangement.id, Arrangement.account_id, Arrangement.total_pence)
+                .where(Arrangement.status == ArrangementStatus.ACTIVE, Arrangement.id > after_id)
+                .order_by(Arrangement.id)
+                .limit(batch_size)
+            )
+        ]
+        if not plans:
+            break
+        after_id = plans[-1].id
+        _monitor_page(plans, on, tolerance, to_break, counts)
+        db.session.commit()
+        # Nothing from this page is needed again: keep memory flat across pages.
+        db.session.expunge_all()
+    return counts
+
+
+def _paid(plan_ids: list[int]) -> dict[int, int]:
+    """Net money allocated to each plan's debts since it became active."""
+    rows = db.session.execute(
+        sa.select(ArrangementDebt.arrangement_id, sa.func.sum(Allocation.amount_pence))
+        .join(Allocation, Allocation.invoice_id == ArrangementDebt.invoice_id)
+        .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
+        .where(
+            ArrangementDebt.arrangement_id.in_(plan_ids),
+            sa.or_(
+                Arrangement.activated_at.is_(None),
+                Allocation.created_at >= Arrangement.activated_at,
+            ),
+        )
+        .group_by(ArrangementDebt.arrangement_id)
+    )
+    return {plan_id: int(total or 0) for plan_id, total in rows}
+
+
+def _readings(plan_ids: list[int]) -> dict[int, list[_Reading]]:
+    by_plan: dict[int, list[_Reading]] = defaultdict(list)
+    rows = db.session.execute(
+        sa.select(
+            Instalment.arrangement_id,
+            Instalment.id,
+            Instalment.sequence,
+            Instalment.due_date,
+            Instalment.amount_pence,
+            Instalment.paid_pence,
+            Instalment.paid_on,
+            Instalment.missed_on,
+            Instalment.reminded_at,
+        ).where(Instalment.arrangement_id.in_(plan_ids))
+    )
+    for plan_id, *fields in rows:
+        by_plan[plan_id].append(_Reading(*fields))
+    return by_plan
+
+
+def _monitor_page(
+    plans: list[_Plan], on: date, tolerance: int, to_break: int, counts: MonitorCounts
+) -> None:
+    ids = [p.id for p in plans]
+    paid = _paid(ids)
+    readings = _readings(ids)
+    changes: list[dict] = []
+    actions = _Actions([], [], [])
+    for plan in plans:
+        instalments = readings.get(plan.id)
+        if not instalments:
+            continue  # an active plan always has a schedule; nothing to read without one
+        counts.checked += 1
+        by_sequence = {r.sequence: r for r in instalments}
+        assessment = assess(
+            instalments,
+            max(paid.get(plan.id, 0), 0),  # reversals of older money can take it below 0
+            on,
+            tolerance_days=tolerance,
+            misses_to_break=to_break,
+            reminded={r.sequence for r in instalments if r.reminded_at is not None},
+        )
+        for state in assessment.instalments:
+            reading = by_sequence[state.sequence]
+            change = _changed_reading(reading, state.paid_pence, state.state, on)
+            if change is not None:
+                changes.append(change)
+        if assessment.completed:
+            actions.completed.append(plan)
+        elif assessment.broken:
+            actions.broken.append((plan, assessment))
+        else:
+            for sequence in assessment.reminders_due:
+                reading = by_sequence[sequence]
+                state = next(s for s in assessment.instalments if s.sequence == sequence)
+                actions.reminders.append((plan, reading, state.owed_pence))
+    if changes:
+        # One executemany by primary key, not an ORM object per instalment.
+        db.session.execute(sa.update(Instalment), changes)
+        counts.paid_updates += len(changes)
+    if actions.plan_ids:
+        # The notices, timeline and audit rows are flushed together at the page's commit,
+        # in batches, not one by one before each query. Every dedupe key and timeline
+        # summary is unique within a page, so no query here needs to see them first.
+        with db.session.no_autoflush:
+            _act(actions, on, to_break, counts)
+
+
+def _changed_reading(reading: _Reading, paid_pence: int, state: str, on: date) -> dict | None:
+    paid_on = (reading.paid_on or on) if state == PAID else None
+    missed_on = (reading.missed_on or on) if state == MISSED else None
+    if (reading.paid_pence, reading.paid_on, reading.missed_on) == (paid_pence, paid_on, missed_on):
+        return None
+    return {"id": reading.id, "paid_pence": paid_pence, "paid_on": paid_on, "missed_on": missed_on}
+
+
+# --- acting on the few plans that need it -----------------------------------------------------
+
+
+def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> None:
+    plan_ids = sorted(actions.plan_ids)
+    debts: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for plan_id, invoice_id, stage in db.session.execute(
+        sa.select(
+            ArrangementDebt.arrangement_id,
+            ArrangementDebt.invoice_id,
+            ArrangementDebt.stage_at_start,
+        ).where(ArrangementDebt.arrangement_id.in_(plan_ids))
+    ):
+        debts[plan_id].append((invoice_id, stage))
+    account_ids = sorted(
+        {p.account_id for p, _, _ in actions.reminders}
+        | {p.account_id for p, _ in actions.broken}
+        | {p.account_id for p in actions.completed}
+    )
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(DebtorAccount).where(DebtorAccount.id.in_(account_ids))
+        )
+    }
+    holds = _breathing_space_holds(account_ids, on)
+
+    def may_ask(plan: _Plan) -> bool:
+        account = accounts[plan.account_id]
+        if account.in_breathing_space(on):
+            return False
+        in_force = holds.get(plan.account_id, [])
+        return all(
+            hold_rules.may_ask_for_payment(in_force, invoice_id, on)
+            for invoice_id, _ in debts[plan.id]
+        )
+
+    skips: list[tuple[int, str, str]] = []  # (account id, summary, detail)
+    sent_keys = set(
+        db.session.scalars(
+            sa.select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.in_(
+                    [missed_dedupe_key(r.id) for _, r, _ in actions.reminders]
+                )
+            )
+        )
+    )
+    reminded: list[int] = []
+    to_remind: list[tuple[_Plan, _Reading, int]] = []
+    for plan, reading, owed in actions.reminders:
+        if not may_ask(plan):
+            skips.append(
+                (
+                    plan.account_id,
+                    f"Missed-payment reminder not sent for payment plan {plan.id}, payment "
+                    f"{reading.sequence} due {reading.due_date:%d/%m/%Y}: Breathing Space",
+                    "No contact asking for payment while the debtor is in Breathing Space. "
+                    "The reminder is sent if the payment is still missed when it ends.",
+                )
+            )
+            continue
+        reminded.append(reading.id)
+        if missed_dedupe_key(reading.id) not in sent_keys:  # else an earlier run sent it
+            to_remind.append((plan, reading, owed))
+    written = notify_debtors(
+        [
+            (
+                accounts[plan.account_id],
+                _missed_message(reading, owed, to_break),
+                missed_dedupe_key(reading.id),
+            )
+            for plan, reading, owed in to_remind
+        ]
+    )
+    for plan, reading, _ in to_remind:
+        counts.reminders += 1
+        record_timeline(
+            plan.account_id,
+            SYSTEM,
+            f"Payment plan {plan.id}: payment {reading.sequence} of "
+            f"{format_gbp(reading.amount_pence)} due {reading.due_date:%d/%m/%Y} missed",
+            detail=(
+                "Missed-payment reminder sent"
+                if written.get(missed_dedupe_key(reading.id)) is not None
+                else "No reminder sent: no mobile, email or postal address on file"
+            ),
+        )
+    if reminded:
+        db.session.execute(
+            sa.update(Instalment)
+            .where(Instalment.id.in_(reminded), Instalment.reminded_at.is_(None))
+            .values(reminded_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    breakable = []
+    for plan, assessment in actions.broken:
+        if may_ask(plan):
+            breakable.append((plan, assessment))
+            continue
+        skips.append(
+            (
+                plan.account_id,
+                f"Payment plan {plan.id} not ended for missed payments on "
+                f"{on:%d/%m/%Y}: Breathing Space",
+                f"{assessment.missed} payments missed. Recovery cannot restart while the "
+                "debtor is in Breathing Space; the plan is checked again when it ends.",
+            )
+        )
+    notices: list[tuple[DebtorAccount, Message, str]] = []
+    counts.broken += _break(breakable, debts, accounts, notices)
+    counts.completed += _complete(actions.completed, accounts, notices)
+    notify_debtors(notices)
+    counts.skipped_breathing_space += _record_skips_once(skips)
+
+
+def _breathing_space_holds(
+    account_ids: list[int], on: date
+) -> dict[int, list[hold_rules.HoldInForce]]:
+    found: dict[int, list[hold_rules.HoldInForce]] = defaultdict(list)
+    rows = db.session.execute(
+        sa.select(
+            AccountHold.account_id,
+            AccountHold.kind,
+            AccountHold.invoice_id,
+            AccountHold.starts_on,
+            AccountHold.expires_on,
+            AccountHold.lifted_at,
+        ).where(
+            AccountHold.account_id.in_(account_ids),
+            AccountHold.kind == HoldKind.BREATHING_SPACE,
+            AccountHold.lifted_at.is_(None),
+        )
+    )
+    for account_id, kind, invoice_id, starts_on, expires_on, lifted_at in rows:
+        hold = hold_rules.HoldInForce(
+            kind=kind.value,
+            invoice_id=invoice_id,
+            starts_on=starts_on,
+            expires_on=expires_on,
+            lifted=lifted_at is not None,
+        )
+        if hold_rules.in_force(hold, on):
+            found[account_id].append(hold)
+    return found
+
+
+def _record_skips_once(skips: list[tuple[int, str, str]]) -> int:
+    """Timeline entries for skipped steps, each written once however often the job runs."""
+    if not skips:
+        return 0
+    already = set(
+        db.session.execute(
+            sa.select(ContactEvent.account_id, ContactEvent.summary).where(
+                ContactEvent.account_id.in_({a for a, _, _ in skips}),
+                ContactEvent.summary.in_({s for _, s, _ in skips}),
+            )
+        ).all()
+    )
+    for account_id, summary, detail in skips:
+        if (account_id, summary) not in already:
+            record_timeline(account_id, SYSTEM, summary, detail=detail)
+            already.add((account_id, summary))
+    return len(skips)
+
+
+def _end(plan_ids: list[int], status: ArrangementStatus, reason: str) -> set[int]:
+    """Active -> status, conditionally: the ids of the plans that were still active."""
+    if not plan_ids:
+        return set()
+    now = utcnow()
+    return set(
+        db.session.scalars(
+            sa.update(Arrangement)
+            .where(Arrangement.id.in_(plan_ids), Arrangement.status == ArrangementStatus.ACTIVE)
+            .values(status=status, ended_at=now, end_reason=reason, updated_at=now)
+            .returning(Arrangement.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def _broken_reason(missed: int) -> str:
+    return f"{missed} payment{'s' if missed != 1 else ''} missed"
+
+
+def _break(
+    broken: list[tuple[_Plan, Assessment]],
+    debts: dict[int, list[tuple[int, str | None]]],
+    accounts: dict[int, DebtorAccount],
+    notices: list[tuple[DebtorAccount, Message, str]],
+) -> int:
+    """Active -> broken; adds the notices to `notices` for the caller to send."""
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for plan, assessment in broken:
+        by_reason[_broken_reason(assessment.missed)].append(plan.id)
+    ended: set[int] = set()
+    for reason, plan_ids in by_reason.items():
+        ended |= _end(plan_ids, ArrangementStatus.BROKEN, reason)
+    broken = [(plan, assessment) for plan, assessment in broken if plan.id in ended]
+    if not broken:
+        return 0
+    # The debts re-enter the recovery ladder at the stage they had when the plan began.
+    wanted = {
+        invoice_id: RecoveryStage(stage)
+        for plan, _ in broken
+        for invoice_id, stage in debts[plan.id]
+        if stage is not None
+    }
+    current = dict(
+        db.session.execute(
+            sa.select(Invoice.id, Invoice.recovery_stage).where(Invoice.id.in_(list(wanted)))
+        ).all()
+    )
+    now = utcnow()
+    restored = {
+        invoice_id: stage
+        for invoice_id, stage in wanted.items()
+        if invoice_id in current and current[invoice_id] != stage
+    }
+    if restored:
+        db.session.execute(
+            sa.update(Invoice),
+            [
+                {"id": invoice_id, "recovery_stage": stage, "recovery_stage_at": now}
+                for invoice_id, stage in restored.items()
+            ],
+        )
+    for plan, assessment in broken:
+        reason = _broken_reason(assessment.missed)
+        owed = sum(s.owed_pence for s in assessment.instalments)
+        record_timeline(
+            plan.account_id,
+            SYSTEM,
+            f"Payment plan {plan.id} of {format_gbp(plan.total_pence)} broken: {reason}",
+            detail=(
+                f"{format_gbp(owed)} of the plan unpaid. Its debts return to recovery at the "
+                "stage they had when the plan began; the plan is on the broken plans queue."
+            ),
+        )
+        record_audit(
+            SYSTEM,
+            "plan.broken",
+            AUDIT_OBJECT,
+            plan.id,
+            account_id=plan.account_id,
+            before={"status": ArrangementStatus.ACTIVE.value},
+            after={
+                "status": ArrangementStatus.BROKEN.value,
+                "reason": reason,
+                "unpaid_pence": owed,
+                "stages_restored": {
+                    str(invoice_id): restored[invoice_id].value
+                    for invoice_id, _ in debts[plan.id]
+                    if invoice_id in restored
+                },
+            },
+        )
+        notices.append(
+            (
+                accounts[plan.account_id],
+                Message(
+                    template="plan_broken",
+                    subject="Your payment plan has ended",
+                    body=(
+                        f"Your payment plan has ended because {reason}.\n\n"
+                        f"{format_gbp(owed)} of the plan is still unpaid and we will now restart "
+                        "recovery of the bills it covered.\n\n"
+                        "If you can pay, or want to talk about what you can afford, contact us "
+                        "straight away."
+                    ),
+                    sms=(
+                        f"Your payment plan has ended: {reason}. {format_gbp(owed)} is unpaid. "
+                        "Contact us straight away to avoid further action."
+                    ),
+                ),
+                f"plan-broken:{plan.id}",
+            )
+        )
+    return len(broken)
+
+
+def _complete(
+    completed: list[_Plan],
+    accounts: dict[int, DebtorAccount],
+    notices: list[tuple[DebtorAccount, Message, str]],
+) -> int:
+    """Active -> completed; adds the notices to `notices` for the caller to send."""
+    ended = _end([p.id for p in completed], ArrangementStatus.COMPLETED, "Paid in full")
+    for plan in completed:
+        if plan.id not in ended:
+            continue
+        record_timeline(
+            plan.account_id,
+            SYSTEM,
+            f"Payment plan {plan.id} of {format_gbp(plan.total_pence)} completed: paid in full",
+        )
+        record_audit(
+            SYSTEM,
+            "plan.completed",
+            AUDIT_OBJECT,
+            plan.id,
+            account_id=plan.account_id,
+            before={"status": ArrangementStatus.ACTIVE.value},
+            after={"status": ArrangementStatus.COMPLETED.value},
+        )
+        notices.append(
+            (
+                accounts[plan.account_id],
+                Message(
+                    template="plan_completed",
+                    subject="Your payment plan is paid in full",
+                    body=(
+                        f"Thank you. You have paid the {format_gbp(plan.total_pence)} your payment "
+                        "plan covered, so the plan is complete."
+                    ),
+                    sms=(
+                        f"Thank you: your payment plan of {format_gbp(plan.total_pence)} is paid "
+                        "in full and complete."
+                    ),
+                ),
+                f"plan-completed:{plan.id}",
+            )
+        )
+    return len(ended)
+
+
+def _missed_message(reading: _Reading, owed_pence: int, to_break: int) -> Message:
+    due = f"{reading.due_date:%-d %B %Y}"
+    return Message(
+        template="plan_missed_payment",
+        subject="You have missed a payment plan payment",
+        body=(
+            f"We have not received your payment plan payment of {format_gbp(owed_pence)} "
+            f"due on {due}.\n\nPlease pay it as soon as you can. If {to_break} payments are "
+            "missed, the plan ends and we restart recovery of the full amount.\n\n"
+            "If you cannot pay, contact us straight away."
+        ),
+        sms=(
+            f"We have not received your payment plan payment of {format_gbp(owed_pence)} "
+            f"due {due}. Please pay now or contact us to keep your plan."
+        ),
+    )

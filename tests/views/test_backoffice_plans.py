@@ -1,0 +1,502 @@
+"""Payment plans in the back office: the queue of referred plans, the plan page with
+every policy rule and the I&E share, approving, rejecting and counter-offering,
+who may decide what, the broken-plans queue, and each department's policy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from shared.models import (
+    Arrangement,
+    ArrangementStatus,
+    AuditLog,
+    ContactEvent,
+    Frequency,
+    Instalment,
+    OutboxMessage,
+    PaymentRoute,
+    PlanPolicy,
+    StaffRole,
+)
+from shared.services import ledger, plans
+from shared.services.actors import SYSTEM
+from tests.factories import make_account, make_department, make_staff
+from tests.views.conftest import signed_in_session
+from tests.views.pages import csrf_token, error_summary, parse, text
+
+TODAY = date.today()
+QUEUE = "/backoffice/plans"
+BROKEN = "/backoffice/plans/broken"
+POLICIES = "/backoffice/admin/plan-policies"
+
+
+@pytest.fixture
+def department(db):
+    return make_department(name="Trade waste")
+
+
+def debts(department, *amounts, surname="Smith"):
+    account = make_account(surname=surname, email=f"{surname.lower()}@example.com")
+    invoices = [
+        ledger.raise_invoice(
+            account_id=account.id,
+            department_id=department.id,
+            number=f"INV-{account.id}-{n}",
+            issue_date=TODAY - timedelta(days=60),
+            due_date=TODAY - timedelta(days=30),
+            description="Trade waste collections",
+            lines=[ledger.LineInput("Collections", 1, pence)],
+            actor=SYSTEM,
+        )
+        for n, pence in enumerate(amounts, start=1)
+    ]
+    return account, invoices
+
+
+def propose(account, invoices, count=20, statement=True):
+    """A plan longer than the default 12 months, so policy refers it to an officer."""
+    statement_id = None
+    if statement:
+        statement_id = plans.save_statement(
+            account_id=account.id,
+            amounts={"wages": 180_000, "rent": 70_000},
+            actor=SYSTEM,
+            submit=True,
+        ).id
+    return plans.propose(
+        account_id=account.id,
+        invoice_ids=[i.id for i in invoices],
+        terms=plans.Terms(Frequency.MONTHLY, TODAY + timedelta(days=7), count=count),
+        payment_route=PaymentRoute.CARD,
+        actor=SYSTEM,
+        ie_statement_id=statement_id,
+    )
+
+
+@pytest.fixture
+def referred(db, department):
+    account, invoices = debts(department, 48_000, 12_000)
+    return account, propose(account, invoices)
+
+
+@pytest.fixture
+def officer(db):
+    return make_staff(StaffRole.OFFICER, full_name="Olive Officer")
+
+
+@pytest.fixture
+def leader(db):
+    return make_staff(StaffRole.TEAM_LEADER, full_name="Tess Leader")
+
+
+def plan_path(arrangement, verb=None):
+    return f"{QUEUE}/{arrangement.id}" + (f"/{verb}" if verb else "")
+
+
+def post(client, path, **fields):
+    return client.post(path, data={"csrf_token": csrf_token(client, QUEUE), **fields})
+
+
+def reload(db, arrangement) -> Arrangement:
+    db.session.expire_all()
+    return db.session.get(Arrangement, arrangement.id)
+
+
+def outbox_templates(db):
+    return db.session.scalars(sa.select(OutboxMessage.template).order_by(OutboxMessage.id)).all()
+
+
+def audit_actions(db):
+    return db.session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
+
+
+def test_the_queue_lists_plans_awaiting_a_decision_oldest_first_with_their_age(
+    client, db, department, officer
+):
+    newer_account, newer_invoices = debts(department, 30_000, surname="Newer")
+    older_account, older_invoices = debts(department, 30_000, surname="Older")
+    newer = propose(newer_account, newer_invoices)
+    older = propose(older_account, older_invoices)
+    db.session.execute(
+        sa.update(Arrangement)
+        .where(Arrangement.id == older.id)
+        .values(created_at=datetime.now() - timedelta(days=5))
+    )
+    db.session.commit()
+    signed_in_session(client, officer)
+
+    page = parse(client.get(QUEUE))
+
+    rows = page.select("#plan-queue tbody tr")
+    assert [int(r["data-plan-id"]) for r in rows] == [older.id, newer.id]
+    first = text(rows[0])
+    assert first.startswith("5 days")
+    assert f"Alex Older ({older_account.reference})" in first
+    assert "£300.00" in first
+    assert "20 monthly payments of £15.00" in first
+    assert text(rows[1]).startswith("0 days")
+
+
+def test_the_queue_marks_plans_a_team_leader_must_decide_and_counts_failed_rules(
+    client, db, department, officer
+):
+    db.session.add(_policy(department, team_leader_above_pence=20_000))
+    db.session.commit()
+    account, invoices = debts(department, 48_000)
+    propose(account, invoices)
+    signed_in_session(client, officer)
+
+    [row] = parse(client.get(QUEUE)).select("#plan-queue tbody tr")
+
+    assert "Team leader" in text(row)
+    # Only the length rule fails (20 months against 12).
+    assert text(row.select("td")[-1]) == "1"
+
+
+def test_the_plan_page_shows_the_schedule_every_rule_and_the_share_of_disposable_income(
+    client, db, referred, officer
+):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    page = parse(client.get(plan_path(arrangement)))
+
+    assert "Payment plan for Alex Smith" in text(page.title)
+    assert len(page.select("#schedule tbody tr")) == 20
+    assert "£30.00" in text(page.select_one("#schedule tbody tr"))
+    assert len(page.select("#debts tbody tr")) == 2
+    rules = page.select("#rules tbody tr")
+    assert [r["data-rule"] for r in rules] == [r["rule"] for r in arrangement.policy_rules]
+    assert len(rules) == 7
+    length = text(page.select_one("#rules tr[data-rule=length]"))
+    assert "Failed" in length
+    assert "Plan lasts 20 months; the limit for Trade waste is 12 months" in length
+    assert "Passed" in text(page.select_one("#rules tr[data-rule=affordability]"))
+    ie = text(page.select_one("#income-expenditure"))
+    assert "Income £1,800.00 a month" in ie
+    assert "Fixed costs £700.00 a month" in ie
+    assert "Disposable income £1,100.00 a month" in ie
+    # £30.00 a month of £1,100.00 left over: 2.7%, shown as 3%.
+    assert text(page.select_one("#offer-share")) == "£30.00 a month: 3% of disposable income"
+
+
+def test_an_officer_approves_a_plan_and_it_becomes_active_with_a_notice_to_the_debtor(
+    client, db, referred, officer
+):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    response = post(client, plan_path(arrangement, "approve"), approve_note="Affordable")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == QUEUE
+    arrangement = reload(db, arrangement)
+    assert arrangement.status == ArrangementStatus.ACTIVE
+    assert arrangement.decided_by_staff_id == officer.id
+    assert outbox_templates(db)[-1] == "plan_active"
+    assert "plan.activated" in audit_actions(db)
+    assert parse(client.get(QUEUE)).select("#plan-queue tbody tr") == []
+
+
+def test_rejecting_needs_a_reason_the_debtor_will_see(client, db, referred, officer):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    response = post(client, plan_path(arrangement, "reject"), reject_reason="  ")
+
+    assert response.status_code == 200
+    assert error_summary(parse(response)) == [
+        ("Enter why the plan is rejected (the debtor sees it)", "#reject_reason")
+    ]
+    assert reload(db, arrangement).status == ArrangementStatus.PROPOSED
+
+    response = post(client, plan_path(arrangement, "reject"), reject_reason="Please call us")
+
+    assert response.headers["Location"] == QUEUE
+    arrangement = reload(db, arrangement)
+    assert arrangement.status == ArrangementStatus.CANCELLED
+    assert arrangement.decision_reason == "Please call us"
+    rejected = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.template == "plan_rejected")
+    ).one()
+    assert "Reason: Please call us" in rejected.body
+
+
+def _instalments(db, arrangement):
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(Instalment.due_date, Instalment.amount_pence)
+        .where(Instalment.arrangement_id == arrangement.id)
+        .order_by(Instalment.sequence)
+    ).all()
+
+
+def test_a_counter_offer_with_bad_terms_is_refused_and_nothing_changes(
+    client, db, referred, officer
+):
+    account, arrangement = referred
+    before = _instalments(db, arrangement)
+    signed_in_session(client, officer)
+    terms = {
+        "frequency": "monthly",
+        "instalment_count": "10",
+        "counter_reason": "Twelve months is our longest plan",
+    }
+
+    past = post(
+        client,
+        plan_path(arrangement, "counter-offer"),
+        first_payment=(TODAY - timedelta(days=1)).strftime("%d/%m/%Y"),
+        **terms,
+    )
+    both = post(
+        client,
+        plan_path(arrangement, "counter-offer"),
+        first_payment=(TODAY + timedelta(days=3)).strftime("%d/%m/%Y"),
+        instalment_amount="50",
+        **terms,
+    )
+
+    assert past.status_code == 200
+    assert error_summary(parse(past)) == [
+        ("The first payment date must be today or in the future", "#decide")
+    ]
+    assert both.status_code == 200
+    assert (
+        "Enter either the amount of each payment or the number of payments",
+        "#instalment_count",
+    ) in error_summary(parse(both))
+    arrangement = reload(db, arrangement)
+    assert arrangement.status == ArrangementStatus.PROPOSED
+    assert arrangement.original_terms is None
+    assert _instalments(db, arrangement) == before
+    assert outbox_templates(db) == ["plan_received"]
+
+
+def test_a_counter_offer_with_good_terms_goes_to_the_debtor(client, db, referred, officer):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    response = post(
+        client,
+        plan_path(arrangement, "counter-offer"),
+        frequency="monthly",
+        instalment_amount="50",
+        first_payment=(TODAY + timedelta(days=3)).strftime("%d/%m/%Y"),
+        counter_reason="Twelve months is our longest plan",
+    )
+
+    assert response.headers["Location"] == QUEUE
+    arrangement = reload(db, arrangement)
+    assert arrangement.status == ArrangementStatus.COUNTER_OFFERED
+    assert arrangement.original_terms["count"] == 20
+    assert [amount for _, amount in _instalments(db, arrangement)] == [5_000] * 12
+    assert outbox_templates(db)[-1] == "plan_counter_offer"
+
+
+def _policy(department, **overrides):
+    values = dict(
+        department_id=department.id,
+        max_length_months=12,
+        min_instalment_pence=500,
+        max_auto_approve_pence=100_000,
+        no_broken_plan_within_months=12,
+        refer_if_legal=True,
+        income_expenditure_above_pence=50_000,
+        team_leader_above_pence=300_000,
+    )
+    return PlanPolicy(**(values | overrides))
+
+
+def test_an_officer_cannot_decide_a_team_leader_plan_but_a_team_leader_can(
+    client, db, department, officer, leader
+):
+    db.session.add(_policy(department, team_leader_above_pence=20_000))
+    db.session.commit()
+    account, invoices = debts(department, 48_000)
+    arrangement = propose(account, invoices)
+    assert arrangement.needs_team_leader
+    signed_in_session(client, officer)
+
+    page = parse(client.get(plan_path(arrangement)))
+    assert "must be decided by a team leader" in text(page.select_one("#decide"))
+    assert page.select_one(f"form[action='{plan_path(arrangement, 'approve')}']") is None
+    refused = post(client, plan_path(arrangement, "approve"))
+
+    assert refused.status_code == 200
+    assert error_summary(parse(refused)) == [
+        ("A plan of £480.00 must be decided by a team leader", "#decide")
+    ]
+    assert reload(db, arrangement).status == ArrangementStatus.PROPOSED
+
+    signed_in_session(client, leader)
+    approved = post(client, plan_path(arrangement, "approve"))
+
+    assert approved.headers["Location"] == QUEUE
+    assert reload(db, arrangement).status == ArrangementStatus.ACTIVE
+
+
+def test_an_auditor_can_read_a_plan_but_not_decide_it(client, db, referred):
+    account, arrangement = referred
+    signed_in_session(client, make_staff(StaffRole.AUDITOR))
+
+    page = client.get(plan_path(arrangement))
+    refused = client.post(
+        plan_path(arrangement, "approve"),
+        data={"csrf_token": csrf_token(client, "/backoffice/sign-in")},
+    )
+
+    assert page.status_code == 200
+    assert parse(page).select("#decide form") == []
+    assert client.get(QUEUE).status_code == 200
+    assert refused.status_code == 403
+    assert reload(db, arrangement).status == ArrangementStatus.PROPOSED
+
+
+def _broken(db, arrangement):
+    db.session.execute(
+        sa.update(Arrangement)
+        .where(Arrangement.id == arrangement.id)
+        .values(
+            status=ArrangementStatus.BROKEN,
+            ended_at=datetime.now() - timedelta(days=2),
+            end_reason="Two payments missed",
+        )
+    )
+    db.session.commit()
+
+
+def test_a_broken_plan_waits_on_its_queue_until_reviewed_once(client, db, referred, officer):
+    account, arrangement = referred
+    _broken(db, arrangement)
+    signed_in_session(client, officer)
+
+    page = parse(client.get(BROKEN))
+    card = text(page.select_one(f"#broken-{arrangement.id}"))
+    assert "2 days ago" in card
+    assert "Two payments missed" in card
+
+    first = post(client, plan_path(arrangement, "reviewed"), note="Called them")
+    second = post(client, plan_path(arrangement, "reviewed"), note="Called them")
+
+    assert first.headers["Location"] == BROKEN
+    assert second.headers["Location"] == BROKEN
+    arrangement = reload(db, arrangement)
+    assert arrangement.broken_reviewed_by_staff_id == officer.id
+    assert audit_actions(db).count("plan.broken_reviewed") == 1
+    reviews = db.session.scalars(
+        sa.select(ContactEvent).where(ContactEvent.summary.like("Broken payment plan%"))
+    ).all()
+    assert [(e.summary, e.detail) for e in reviews] == [
+        ("Broken payment plan of £600.00 reviewed", "Called them")
+    ]
+    assert parse(client.get(BROKEN)).select(".govuk-summary-card") == []
+
+
+def test_a_plan_that_is_not_broken_cannot_be_marked_reviewed(client, db, referred, officer):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    post(client, plan_path(arrangement, "reviewed"))
+
+    assert reload(db, arrangement).broken_reviewed_at is None
+    assert "That payment plan is not broken" in text(parse(client.get(BROKEN)))
+
+
+def _policy_form(**overrides):
+    return {
+        "max_length_months": "6",
+        "min_instalment": "10",
+        "max_auto_approve": "500",
+        "no_broken_plan_within_months": "0",
+        "refer_if_legal": "no",
+        "income_expenditure_above": "250",
+        "team_leader_above": "2,000",
+    } | overrides
+
+
+def test_an_admin_sets_a_departments_policy_and_it_is_audited(client, db, department):
+    signed_in_session(client, make_staff(StaffRole.ADMIN))
+    listing = text(parse(client.get(POLICIES)).select_one("#policies"))
+    assert "Trade waste Default 12 months £1,000.00 £3,000.00" in listing
+    path = f"{POLICIES}/{department.id}"
+
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), **_policy_form()})
+
+    assert response.headers["Location"] == POLICIES
+    row = db.session.scalars(sa.select(PlanPolicy)).one()
+    assert (row.max_length_months, row.min_instalment_pence, row.team_leader_above_pence) == (
+        6,
+        1_000,
+        200_000,
+    )
+    assert row.refer_if_legal is False
+    [audit] = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.action == "plan_policy.saved")
+    ).all()
+    assert audit.before is None
+    assert audit.after["max_auto_approve_pence"] == 50_000
+
+    client.post(
+        path,
+        data={"csrf_token": csrf_token(client, path), **_policy_form(max_length_months="9")},
+    )
+
+    latest = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.action == "plan_policy.saved").order_by(AuditLog.id)
+    ).all()[-1]
+    assert (latest.before["max_length_months"], latest.after["max_length_months"]) == (6, 9)
+    assert "Own policy 9 months" in text(parse(client.get(POLICIES)).select_one("#policies"))
+
+
+def test_a_policy_with_negative_or_non_numeric_values_is_refused(client, db, department):
+    signed_in_session(client, make_staff(StaffRole.ADMIN))
+    path = f"{POLICIES}/{department.id}"
+
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            **_policy_form(
+                max_length_months="twelve",
+                min_instalment="0",
+                max_auto_approve="-5",
+                no_broken_plan_within_months="-1",
+            ),
+        },
+    )
+
+    assert response.status_code == 200
+    assert error_summary(parse(response)) == [
+        ("Maximum length in months must be a whole number, like 12", "#max_length_months"),
+        ("Minimum instalment must be more than £0", "#min_instalment"),
+        ("Maximum for automatic approval must be £0 or more", "#max_auto_approve"),
+        (
+            "No broken plan within this many months must be 0 or more",
+            "#no_broken_plan_within_months",
+        ),
+    ]
+    assert db.session.scalars(sa.select(PlanPolicy)).all() == []
+    assert "plan_policy.saved" not in audit_actions(db)
+
+
+def test_only_admins_change_plan_policy(client, db, department, leader):
+    signed_in_session(client, leader)
+
+    assert client.get(POLICIES).status_code == 403
+    assert client.get(f"{POLICIES}/{department.id}").status_code == 403
+
+
+def test_the_case_view_links_each_plan_and_the_navigation_links_the_queue(
+    client, db, referred, officer
+):
+    account, arrangement = referred
+    signed_in_session(client, officer)
+
+    page = parse(client.get(f"/backoffice/accounts/{account.reference}"))
+
+    assert page.select_one(f"#plans ~ table a[href='{plan_path(arrangement)}']")
+    assert page.select_one(f".govuk-service-navigation a[href='{QUEUE}']")
