@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -27,6 +22,7 @@ from shared.domain.permissions import Permission
 from shared.money import format_gbp
 from shared.services import approvals
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
+from shared.widgets import GovRadioInput
 
 QUEUE = "backoffice.approval_queue"
 MINE = "backoffice.my_requests"

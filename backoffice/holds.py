@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -25,6 +19,7 @@ from shared.models import HoldKind
 from shared.money import MoneyFormatError, parse_gbp
 from shared.services import account_view, holds
 from shared.services.errors import InvalidRequest, NotFound
+from shared.widgets import GovRadioInput
 
 BREATHING_SPACE_WORDS = {
     rules.BS_STANDARD: "Standard (up to 60 days)",

@@ -7,12 +7,7 @@ import secrets
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -27,6 +22,7 @@ from shared.models import PaymentMethod
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services import account_view, ledger
 from shared.services.errors import InvalidRequest
+from shared.widgets import GovRadioInput
 
 METHOD_WORDS = {
     PaymentMethod.CHEQUE: "Cheque",

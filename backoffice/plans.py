@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -29,6 +24,7 @@ from shared.models import Frequency
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services import plans
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
+from shared.widgets import GovRadioInput
 
 QUEUE = "backoffice.plan_queue"
 BROKEN = "backoffice.broken_plans"

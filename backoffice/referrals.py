@@ -7,12 +7,7 @@ import secrets
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from markupsafe import Markup
 from wtforms import HiddenField, RadioField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -27,6 +22,7 @@ from shared.money import format_gbp
 from shared.services import referral_pack as packs
 from shared.services import referrals
 from shared.services.errors import InvalidRequest
+from shared.widgets import GovCheckboxesInput, GovRadioInput
 
 DESTINATION_CHOICES = {
     rules.ENFORCEMENT_AGENT: "An enforcement agent",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -12,6 +12,7 @@ from backoffice.forms import email_shape, strip_whitespace
 from shared.models import StaffRole
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.staff_admin import limit_problem
+from shared.widgets import GovRadioInput
 
 ROLE_LABELS = {
     StaffRole.OFFICER: "Recovery officer",

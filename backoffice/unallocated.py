@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
@@ -18,6 +18,7 @@ from shared.domain.permissions import Permission
 from shared.money import format_gbp
 from shared.services import account_view, approvals, ledger, unallocated
 from shared.services.errors import Conflict, InvalidRequest, NotFound
+from shared.widgets import GovRadioInput
 
 FROM_QUEUE = "queue"
 

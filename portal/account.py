@@ -69,13 +69,15 @@ def account_home():
 @private
 def account_detail(reference: str):
     page = _found(account_view.account_page(_viewer(), _reference(reference), _today()))
+    # A plan still waiting on an officer or on the debtor, and whether a new one can
+    # start: one query over live plans; the open invoices are already on the page.
+    standing = plans.plan_standing(page.account.id)
     return render(
         "portal/account/detail.html",
         page=page,
         account=page.account,
-        # A plan still waiting on an officer or on the debtor, and whether a new one can start.
-        pending_plan=plans.pending_plan(page.account.id),
-        can_plan=bool(plans.plannable_debts(page.account.id)),
+        pending_plan=standing.pending,
+        can_plan=standing.can_plan(page.open_invoices),
     )
 
 

@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
@@ -31,6 +26,7 @@ from shared.services.contact_details import (
     PhoneNumberError,
     normalise_uk_phone,
 )
+from shared.widgets import GovCheckboxesInput, GovRadioInput
 
 CHANNEL_CHOICES = [
     SelectChoice(Channel.EMAIL.value, "Email"),

@@ -5,12 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovPasswordInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import HiddenField, PasswordField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -18,6 +13,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from portal.forms import email_shape, strip_whitespace, uk_postcode
 from shared.models import PortalRelationship
 from shared.services.portal_accounts import password_problem
+from shared.widgets import GovRadioInput
 
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
@@ -20,6 +20,7 @@ from shared.models import postcode_key
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.bill_lookup import BillItem
 from shared.services.card_payments import MINIMUM_CARD_PAYMENT_PENCE
+from shared.widgets import GovRadioInput
 
 # The shape of a UK postcode once spaces are removed (outward code, then
 # digit and two letters), plus the one odd historical code. Whether it exists

@@ -11,12 +11,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import Form, FormField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired
@@ -27,6 +22,7 @@ from shared.formatting import long_date
 from shared.models import Frequency, PaymentRoute
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.plans import FREQUENCY_WORDS, START_WITHIN_DAYS, Debt
+from shared.widgets import GovCheckboxesInput, GovRadioInput
 
 MINIMUM_INSTALMENT_PENCE = 100
 BY_AMOUNT, BY_COUNT = "amount", "count"

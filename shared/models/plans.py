@@ -187,11 +187,9 @@ class IncomeExpenditureStatement(db.Model):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("debtor_accounts.id"), index=True)
     portal_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("portal_users.id"))
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
-    # {field key: monthly pence}
+    # {field key: monthly pence}; totals and disposable income are worked out from
+    # these by shared/domain/income_expenditure.Statement, never stored beside them.
     items: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    income_pence: Mapped[int] = mapped_column(default=0)
-    outgoings_pence: Mapped[int] = mapped_column(default=0)
-    disposable_pence: Mapped[int] = mapped_column(default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(), default=utcnow, onupdate=utcnow)

@@ -360,9 +360,7 @@ def apply_provider_event(event: dict) -> str:
         obj = (event.get("data") or {}).get("object") or {}
         checkout = _find_checkout(obj)
         if checkout is not None:
-            ledger._lock_account(
-                checkout.account_id
-            )  # serialise with other events for this account
+            ledger.lock_account(checkout.account_id)  # serialise with other events for this account
             db.session.refresh(checkout)
         outcome = _handle(event_type, obj)
     else:
@@ -416,7 +414,7 @@ def reconcile_checkouts(
 @use_case
 def _apply_session_state(checkout_id: int, session) -> str:
     checkout = db.session.get(CardCheckout, checkout_id)
-    ledger._lock_account(checkout.account_id)
+    ledger.lock_account(checkout.account_id)
     db.session.refresh(checkout)
     outcome = "unchanged"
     if session.payment_status == "paid" and session.payment_intent_id:

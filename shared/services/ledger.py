@@ -58,7 +58,9 @@ class PaymentResult:
     created: bool  # False when the external reference had already been recorded
 
 
-def _lock_account(account_id: int) -> DebtorAccount:
+def lock_account(account_id: int) -> DebtorAccount:
+    """The account row, locked until the transaction ends: every change to an
+    account's money (and a plan proposal on it) is serialised on this lock."""
     account = db.session.execute(
         sa.select(DebtorAccount).where(DebtorAccount.id == account_id).with_for_update()
     ).scalar_one_or_none()
@@ -163,7 +165,7 @@ def raise_invoice(
             raise InvalidRequest("Each line's quantity must be a whole number above 0")
         if not isinstance(line.unit_price_pence, int) or line.unit_price_pence < 0:
             raise InvalidRequest("Each line's unit price must be whole pence, not negative")
-    account = _lock_account(account_id)
+    account = lock_account(account_id)
     if db.session.get(ServiceDepartment, department_id) is None:
         raise NotFound(f"No service department {department_id}")
     if db.session.scalar(sa.select(Invoice.id).where(Invoice.number == number)) is not None:
@@ -290,7 +292,7 @@ def post_payment(
         if existing is not None:
             return _same_payment(existing, account_id, amount_pence)
 
-    account = _lock_account(account_id)
+    account = lock_account(account_id)
     if external_reference:
         # Again under the account lock: a concurrent request may have won.
         existing = _payment_by_reference(external_reference)
@@ -360,7 +362,7 @@ def allocate(
     credit = db.session.get(LedgerEntry, credit_entry_id)
     if credit is None:
         raise NotFound(f"No ledger entry {credit_entry_id}")
-    account = _lock_account(credit.account_id)
+    account = lock_account(credit.account_id)
     value = _credit_value(credit)
     expected = expected_available_pence
     if expected is not None and value.available_pence != expected:
@@ -411,7 +413,7 @@ def _invoice_for_update(invoice_id: int) -> tuple[Invoice, DebtorAccount]:
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}")
-    return invoice, _lock_account(invoice.account_id)
+    return invoice, lock_account(invoice.account_id)
 
 
 @use_case
@@ -560,7 +562,7 @@ def post_refund(
         raise NotFound(f"No ledger entry {source_entry_id}")
     if source.kind not in _REFUNDABLE or source.amount_pence >= 0:
         raise InvalidRequest("Only a payment, credit note or credit adjustment can be refunded")
-    account = _lock_account(source.account_id)
+    account = lock_account(source.account_id)
     available = _credit_value(source).available_pence
     if amount_pence > available:
         raise InvalidRequest(
@@ -601,7 +603,7 @@ def post_refund_returned(*, refund_entry_id: int, reason: str, actor: Actor) -> 
     refund_entry = db.session.get(LedgerEntry, refund_entry_id)
     if refund_entry is None or refund_entry.kind != EntryKind.REFUND:
         raise NotFound(f"No refund entry {refund_entry_id}")
-    account = _lock_account(refund_entry.account_id)
+    account = lock_account(refund_entry.account_id)
     existing = db.session.scalar(
         sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == refund_entry.id)
     )
@@ -648,7 +650,7 @@ def reverse(*, entry_id: int, reason: str, actor: Actor) -> LedgerEntry:
         raise InvalidRequest(
             "Only a payment, credit note, write-off or credit adjustment can be reversed"
         )
-    account = _lock_account(original.account_id)
+    account = lock_account(original.account_id)
     existing = db.session.scalar(
         sa.select(LedgerEntry).where(LedgerEntry.reverses_entry_id == original.id)
     )
@@ -726,7 +728,7 @@ def transfer_credit(
         raise InvalidRequest("Credit can only be transferred to a different account")
     # Lock both accounts in id order so two opposite transfers cannot deadlock.
     first, second = sorted([source.account_id, to_account_id])
-    locked = {first: _lock_account(first), second: _lock_account(second)}
+    locked = {first: lock_account(first), second: lock_account(second)}
     from_account, to_account = locked[source.account_id], locked[to_account_id]
     available = _credit_value(source).available_pence
     if amount_pence > available:

@@ -43,47 +43,13 @@ def channel_for(account: DebtorAccount) -> OutboxChannel:
     return OutboxChannel.LETTER
 
 
-def _postal_address(account_id: int) -> str | None:
-    address = db.session.scalar(
-        sa.select(Address)
-        .where(Address.account_id == account_id)
-        .order_by(Address.is_primary.desc(), Address.id.desc())
-        .limit(1)
-    )
-    return ", ".join(address.lines()) if address is not None else None
-
-
 def notify_debtor(
     account: DebtorAccount, message: Message, *, dedupe_key: str | None = None
 ) -> OutboxMessage | None:
     """Add the notice to the outbox in the caller's transaction; None when there is
     no way to reach the debtor at all (no mobile, email or address on file), or
     when a notice with the same dedupe_key was already written (sent once)."""
-    if dedupe_key is not None and db.session.scalar(
-        sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
-        return None
-    channel = channel_for(account)
-    if channel == OutboxChannel.SMS:
-        recipient, body, subject = account.mobile_phone, message.sms, None
-    elif channel == OutboxChannel.EMAIL:
-        recipient, body, subject = account.email, message.body, message.subject
-    else:
-        recipient, body, subject = _postal_address(account.id), message.body, message.subject
-        if recipient is None:
-            return None
-    row = OutboxMessage(
-        account_id=account.id,
-        channel=channel,
-        template=message.template,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        status=OutboxStatus.PENDING,
-        dedupe_key=dedupe_key,
-    )
-    db.session.add(row)
-    return row
+    return _write([(account, message, dedupe_key)])[0]
 
 
 def notify_debtors(
@@ -93,7 +59,18 @@ def notify_debtors(
     jobs: one query for the dedupe keys already used and one for the letters'
     addresses, instead of one or two per notice. Same channel choice and the same
     None (already sent, or no way to reach the debtor) per dedupe key."""
-    keys = [key for _, _, key in notices]
+    written: dict[str, OutboxMessage | None] = {}
+    for (_, _, key), row in zip(notices, _write(notices), strict=True):
+        written[key] = written.get(key) or row
+    return written
+
+
+def _write(
+    notices: list[tuple[DebtorAccount, Message, str | None]],
+) -> list[OutboxMessage | None]:
+    """The outbox row for each notice (None: already written, or no way to reach the
+    debtor), in order. A dedupe key used before, or earlier in the list, writes nothing."""
+    keys = [key for _, _, key in notices if key is not None]
     used = (
         set(
             db.session.scalars(
@@ -115,10 +92,10 @@ def notify_debtors(
         )
         for address in rows:
             addresses.setdefault(address.account_id, ", ".join(address.lines()))
-    written: dict[str, OutboxMessage | None] = {}
+    written: list[OutboxMessage | None] = []
     for account, message, key in notices:
-        if key in used or key in written:
-            written.setdefault(key, None)
+        if key is not None and key in used:
+            written.append(None)
             continue
         channel = channel_for(account)
         if channel == OutboxChannel.SMS:
@@ -128,7 +105,7 @@ def notify_debtors(
         else:
             recipient, body, subject = addresses.get(account.id), message.body, message.subject
         if recipient is None:
-            written[key] = None
+            written.append(None)
             continue
         row = OutboxMessage(
             account_id=account.id,
@@ -141,5 +118,7 @@ def notify_debtors(
             dedupe_key=key,
         )
         db.session.add(row)
-        written[key] = row
+        written.append(row)
+        if key is not None:
+            used.add(key)
     return written

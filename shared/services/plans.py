@@ -43,6 +43,7 @@ from shared.models import (
 from shared.models.base import utcnow
 from shared.models.invoices import RecoveryStage
 from shared.money import format_gbp
+from shared.services import ledger
 from shared.services.actors import Actor
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -166,39 +167,12 @@ def _policy_rows(department_ids: Sequence[int]) -> list[tuple[plan_policy.PlanPo
     }
     policies = []
     for department_id in sorted(set(department_ids)):
-        row = rows.get(department_id)
+        values = PolicyValues.of(rows.get(department_id))
+        rules = {k: v for k, v in values.as_dict().items() if k != "team_leader_above_pence"}
         name = names.get(department_id, "this service")
-        if row is None:
-            default = plan_policy.DEFAULT_POLICY
-            policies.append(
-                (
-                    plan_policy.PlanPolicy(
-                        max_length_months=default.max_length_months,
-                        min_instalment_pence=default.min_instalment_pence,
-                        max_auto_approve_pence=default.max_auto_approve_pence,
-                        no_broken_plan_within_months=default.no_broken_plan_within_months,
-                        refer_if_legal=default.refer_if_legal,
-                        income_expenditure_above_pence=default.income_expenditure_above_pence,
-                        department=name,
-                    ),
-                    DEFAULT_TEAM_LEADER_ABOVE_PENCE,
-                )
-            )
-        else:
-            policies.append(
-                (
-                    plan_policy.PlanPolicy(
-                        max_length_months=row.max_length_months,
-                        min_instalment_pence=row.min_instalment_pence,
-                        max_auto_approve_pence=row.max_auto_approve_pence,
-                        no_broken_plan_within_months=row.no_broken_plan_within_months,
-                        refer_if_legal=row.refer_if_legal,
-                        income_expenditure_above_pence=row.income_expenditure_above_pence,
-                        department=name,
-                    ),
-                    row.team_leader_above_pence,
-                )
-            )
+        policies.append(
+            (plan_policy.PlanPolicy(**rules, department=name), values.team_leader_above_pence)
+        )
     return policies
 
 
@@ -360,16 +334,6 @@ def _account(account_id: int) -> DebtorAccount:
     return account
 
 
-def _lock_account(account_id: int) -> DebtorAccount:
-    # Serialises proposals on one account, so two tabs cannot put one debt in two plans.
-    account = db.session.scalar(
-        sa.select(DebtorAccount).where(DebtorAccount.id == account_id).with_for_update()
-    )
-    if account is None:
-        raise NotFound(f"No account {account_id}")
-    return account
-
-
 def _first_payment_words(schedule) -> str:
     first = schedule[0]
     return f"{format_gbp(first.amount_pence)} on {first.due_date:%-d %B %Y}"
@@ -389,7 +353,8 @@ def propose(
     """Propose a plan (from the portal, or an officer on the debtor's behalf). Policy
     approves it at once, making it active, or refers it to the officers' queue."""
     today = today or utcnow().date()
-    account = _lock_account(account_id)
+    # The account lock serialises proposals, so two tabs cannot put one debt in two plans.
+    account = ledger.lock_account(account_id)
     result = preview(account_id, invoice_ids, terms, ie_statement_id=ie_statement_id, today=today)
     if result.needs_income_expenditure and ie_statement_id is None:
         raise InvalidRequest(
@@ -867,9 +832,6 @@ def save_statement(
         )
         db.session.add(row)
     row.items = statement.as_dict()
-    row.income_pence = statement.income_pence
-    row.outgoings_pence = statement.income_pence - statement.disposable_income_pence
-    row.disposable_pence = statement.disposable_income_pence
     if submit:
         row.submitted_at = utcnow()
     db.session.flush()
@@ -879,14 +841,17 @@ def save_statement(
         "income_expenditure_statement",
         row.id,
         account_id=account_id,
-        after={"disposable_pence": row.disposable_pence, "income_pence": row.income_pence},
+        after={
+            "disposable_pence": statement.disposable_income_pence,
+            "income_pence": statement.income_pence,
+        },
     )
     if submit:
         record_timeline(
             account_id,
             actor,
             "Income and expenditure statement sent: disposable income "
-            f"{format_gbp(row.disposable_pence)} a month",
+            f"{format_gbp(statement.disposable_income_pence)} a month",
         )
     db.session.commit()
     return row
@@ -917,17 +882,48 @@ def debtor_plan(arrangement_id: int, account_ids: Sequence[int]) -> Arrangement 
     return arrangement
 
 
-def pending_plan(account_id: int) -> Arrangement | None:
-    """The account's newest plan still waiting on someone (proposed or counter-offered)."""
-    return db.session.scalar(
-        sa.select(Arrangement)
-        .where(
-            Arrangement.account_id == account_id,
-            Arrangement.status.in_([ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED]),
+@dataclass(frozen=True)
+class PendingPlan:
+    id: int
+    status: ArrangementStatus
+    total_pence: int
+
+
+@dataclass(frozen=True)
+class PlanStanding:
+    """What the account page needs to know about plans, in one light query: the newest
+    plan still waiting on someone (proposed or counter-offered), and the invoices
+    already in a live plan (so the page can tell whether a new plan could start)."""
+
+    pending: PendingPlan | None
+    covered_invoice_ids: frozenset[int]
+
+    def can_plan(self, open_invoices) -> bool:
+        """Whether any of these open invoices (with .id and .outstanding_pence) is free
+        to go in a new plan."""
+        return any(
+            i.outstanding_pence > 0 and i.id not in self.covered_invoice_ids for i in open_invoices
         )
+
+
+def plan_standing(account_id: int) -> PlanStanding:
+    rows = db.session.execute(
+        sa.select(
+            Arrangement.id,
+            Arrangement.status,
+            Arrangement.total_pence,
+            ArrangementDebt.invoice_id,
+        )
+        .join(ArrangementDebt, ArrangementDebt.arrangement_id == Arrangement.id)
+        .where(Arrangement.account_id == account_id, Arrangement.status.in_(LIVE))
         .order_by(Arrangement.id.desc())
-        .limit(1)
-    )
+    ).all()
+    waiting = [
+        PendingPlan(r[0], ArrangementStatus(r[1]), int(r[2]))
+        for r in rows
+        if r[1] in (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED)
+    ]
+    return PlanStanding(waiting[0] if waiting else None, frozenset(r[3] for r in rows))
 
 
 def live_plan_covering(account_id: int, invoice_ids: Sequence[int]) -> Arrangement | None:

@@ -181,6 +181,26 @@ def test_a_plan_outside_policy_is_referred_and_shown_as_waiting_on_the_account_p
     assert page.select_one("#set-up-plan") is not None
 
 
+def test_the_account_page_offers_no_new_plan_once_every_bill_is_in_one(db, signed_in, debtor):
+    account, small, large, _ = debtor
+    plans.propose(
+        account_id=account.id,
+        invoice_ids=[small.id, large.id],
+        terms=plans.Terms(Frequency.MONTHLY, START, count=20),
+        payment_route=PaymentRoute.CARD,
+        actor=SYSTEM,
+        ie_statement_id=plans.save_statement(
+            account_id=account.id, amounts={"wages": 150_000}, actor=SYSTEM, submit=True
+        ).id,
+        today=TODAY,
+    )
+
+    page = parse(signed_in.get(f"/account/{account.reference}"))
+
+    assert "Waiting for a decision" in text(page.select_one("#pending-plan"))
+    assert page.select_one("#set-up-plan") is None
+
+
 def test_the_direct_debit_choice_says_honestly_that_online_sign_up_is_not_available_yet(
     signed_in, debtor
 ):
