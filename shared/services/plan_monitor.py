@@ -161,14 +161,20 @@ def run(
     return counts
 
 
-def _paid(plan_ids: list[int]) -> dict[int, int]:
-    """Net money allocated to each plan's debts since it became active."""
+def _paid(first_id: int, last_id: int) -> dict[int, int]:
+    """Net money allocated to each active plan's debts (plans first_id..last_id) since
+    it became active.
+
+    The page is named by its id range rather than an IN list of 500 ids: the SQL text
+    is then the same for every page, so the driver parses and prepares it once
+    instead of splitting a new 500-placeholder statement each time."""
     rows = db.session.execute(
         sa.select(ArrangementDebt.arrangement_id, sa.func.sum(Allocation.amount_pence))
         .join(Allocation, Allocation.invoice_id == ArrangementDebt.invoice_id)
         .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
         .where(
-            ArrangementDebt.arrangement_id.in_(plan_ids),
+            ArrangementDebt.arrangement_id.between(first_id, last_id),
+            Arrangement.status == ArrangementStatus.ACTIVE,
             sa.or_(
                 Arrangement.activated_at.is_(None),
                 Allocation.created_at >= Arrangement.activated_at,
@@ -179,7 +185,8 @@ def _paid(plan_ids: list[int]) -> dict[int, int]:
     return {plan_id: int(total or 0) for plan_id, total in rows}
 
 
-def _readings(plan_ids: list[int]) -> dict[int, list[_Reading]]:
+def _readings(first_id: int, last_id: int) -> dict[int, list[_Reading]]:
+    """The stored instalments of the active plans first_id..last_id (see _paid)."""
     by_plan: dict[int, list[_Reading]] = defaultdict(list)
     rows = db.session.execute(
         sa.select(
@@ -192,7 +199,12 @@ def _readings(plan_ids: list[int]) -> dict[int, list[_Reading]]:
             Instalment.paid_on,
             Instalment.missed_on,
             Instalment.reminded_at,
-        ).where(Instalment.arrangement_id.in_(plan_ids))
+        )
+        .join(Arrangement, Arrangement.id == Instalment.arrangement_id)
+        .where(
+            Instalment.arrangement_id.between(first_id, last_id),
+            Arrangement.status == ArrangementStatus.ACTIVE,
+        )
     )
     for plan_id, *fields in rows:
         by_plan[plan_id].append(_Reading(*fields))
@@ -203,8 +215,8 @@ def _monitor_page(
     plans: list[_Plan], on: date, tolerance: int, to_break: int, counts: MonitorCounts
 ) -> None:
     ids = [p.id for p in plans]
-    paid = _paid(ids)
-    readings = _readings(ids)
+    paid = _paid(ids[0], ids[-1])
+    readings = _readings(ids[0], ids[-1])
     changes: list[dict] = []
     actions = _Actions([], [], [])
     for plan in plans:
