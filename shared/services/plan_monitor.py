@@ -74,6 +74,7 @@ class MonitorCounts:
     broken: int = 0
     completed: int = 0
     skipped_breathing_space: int = 0
+    skipped_deceased: int = 0  # routed to an officer's diary instead
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -294,17 +295,22 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
     }
     holds = _breathing_space_holds(account_ids, on)
 
-    def may_ask(plan: _Plan) -> bool:
+    def held_back(plan: _Plan) -> str | None:
+        """Why the debtor may not be asked for payment today, or None if they may."""
         account = accounts[plan.account_id]
+        if account.deceased:
+            return DECEASED
         if account.in_breathing_space(on):
-            return False
+            return BREATHING_SPACE
         in_force = holds.get(plan.account_id, [])
-        return all(
+        if all(
             hold_rules.may_ask_for_payment(in_force, invoice_id, on)
             for invoice_id, _ in debts[plan.id]
-        )
+        ):
+            return None
+        return BREATHING_SPACE
 
-    skips: list[tuple[int, str, str]] = []  # (account id, summary, detail)
+    skips: list[_Skip] = []
     sent_keys = set(
         db.session.scalars(
             sa.select(OutboxMessage.dedupe_key).where(
@@ -317,14 +323,15 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
     reminded: list[int] = []
     to_remind: list[tuple[_Plan, _Reading, int]] = []
     for plan, reading, owed in actions.reminders:
-        if not may_ask(plan):
+        if (reason := held_back(plan)) is not None:
             skips.append(
-                (
+                _Skip(
                     plan.account_id,
                     f"Missed-payment reminder not sent for payment plan {plan.id}, payment "
-                    f"{reading.sequence} due {reading.due_date:%d/%m/%Y}: Breathing Space",
-                    "No contact asking for payment while the debtor is in Breathing Space. "
-                    "The reminder is sent if the payment is still missed when it ends.",
+                    f"{reading.sequence} due {reading.due_date:%d/%m/%Y}: {reason}",
+                    _HELD_BACK[reason],
+                    reason,
+                    on,
                 )
             )
             continue
@@ -364,23 +371,25 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
 
     breakable = []
     for plan, assessment in actions.broken:
-        if may_ask(plan):
+        if (reason := held_back(plan)) is None:
             breakable.append((plan, assessment))
             continue
         skips.append(
-            (
+            _Skip(
                 plan.account_id,
-                f"Payment plan {plan.id} not ended for missed payments on "
-                f"{on:%d/%m/%Y}: Breathing Space",
-                f"{assessment.missed} payments missed. Recovery cannot restart while the "
-                "debtor is in Breathing Space; the plan is checked again when it ends.",
+                f"Payment plan {plan.id} not ended for missed payments on {on:%d/%m/%Y}: {reason}",
+                f"{assessment.missed} payments missed. {_HELD_BACK[reason]}",
+                reason,
+                on,
             )
         )
     notices: list[tuple[DebtorAccount, Message, str]] = []
     counts.broken += _break(breakable, debts, accounts, notices)
     counts.completed += _complete(actions.completed, accounts, notices)
     notify_debtors(notices)
-    counts.skipped_breathing_space += _record_skips_once(skips)
+    _record_skips_once(skips)
+    counts.skipped_breathing_space += sum(s.reason == BREATHING_SPACE for s in skips)
+    counts.skipped_deceased += sum(s.reason == DECEASED for s in skips)
 
 
 def _breathing_space_holds(
@@ -414,23 +423,49 @@ def _breathing_space_holds(
     return found
 
 
-def _record_skips_once(skips: list[tuple[int, str, str]]) -> int:
-    """Timeline entries for skipped steps, each written once however often the job runs."""
+BREATHING_SPACE = "Breathing Space"
+DECEASED = "the debtor has died"
+_HELD_BACK = {
+    BREATHING_SPACE: "No contact asking for payment while the debtor is in Breathing Space. "
+    "The plan is checked again when it ends.",
+    # The domain's rule: a deceased debtor's debts go to an officer, not to the ladder.
+    DECEASED: "No payment requests are sent to a deceased debtor's account: an officer "
+    "deals with the estate. This is in the officers' diary.",
+}
+
+
+@dataclass(frozen=True)
+class _Skip:
+    account_id: int
+    summary: str
+    detail: str
+    reason: str
+    on: date
+
+
+def _record_skips_once(skips: list[_Skip]) -> None:
+    """Timeline entries for skipped steps, each written once however often the job runs.
+    A deceased debtor's is also a follow-up for today, so it lands in the officers' diary."""
     if not skips:
-        return 0
+        return
     already = set(
         db.session.execute(
             sa.select(ContactEvent.account_id, ContactEvent.summary).where(
-                ContactEvent.account_id.in_({a for a, _, _ in skips}),
-                ContactEvent.summary.in_({s for _, s, _ in skips}),
+                ContactEvent.account_id.in_({s.account_id for s in skips}),
+                ContactEvent.summary.in_({s.summary for s in skips}),
             )
         ).all()
     )
-    for account_id, summary, detail in skips:
-        if (account_id, summary) not in already:
-            record_timeline(account_id, SYSTEM, summary, detail=detail)
-            already.add((account_id, summary))
-    return len(skips)
+    for skip in skips:
+        if (skip.account_id, skip.summary) not in already:
+            record_timeline(
+                skip.account_id,
+                SYSTEM,
+                skip.summary,
+                detail=skip.detail,
+                follow_up_date=skip.on if skip.reason == DECEASED else None,
+            )
+            already.add((skip.account_id, skip.summary))
 
 
 def _end(plan_ids: list[int], status: ArrangementStatus, reason: str) -> set[int]:

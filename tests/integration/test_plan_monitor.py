@@ -116,6 +116,7 @@ def test_an_instalment_paid_on_time_is_marked_paid_on_the_run_date(db, plan):
         "broken": 0,
         "completed": 0,
         "skipped_breathing_space": 0,
+        "skipped_deceased": 0,
     }
     assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
     # The day it became paid stays the day it was first seen paid.
@@ -313,6 +314,31 @@ def test_breathing_space_also_stops_the_plan_breaking(db, plan):
     assert (counts.broken, counts.skipped_breathing_space) == (0, 1)
     assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
     assert templates(db) == ["plan_active"]
+
+
+def test_a_deceased_debtor_gets_no_reminder_or_break_and_an_officer_gets_a_follow_up(db, plan):
+    officer = make_staff(StaffRole.OFFICER)
+    holds.place_hold(
+        plan["account_id"],
+        HoldTerms("deceased", TODAY),
+        "Death notified by the family",
+        actors.staff(officer.id),
+        today=TODAY,
+    )
+    day = due(db, plan, 2) + timedelta(days=8)  # two payments missed
+
+    counts = plan_monitor.run(day)
+    plan_monitor.run(day)
+
+    assert (counts.reminders, counts.broken, counts.skipped_deceased) == (0, 0, 1)
+    assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
+    assert "plan_missed_payment" not in templates(db)
+    followed_up = db.session.scalars(
+        sa.select(ContactEvent.summary).where(
+            ContactEvent.account_id == plan["account_id"], ContactEvent.follow_up_date == day
+        )
+    ).all()
+    assert len(followed_up) == 1 and followed_up[0].endswith("the debtor has died")
 
 
 def test_the_cli_command_monitors_for_the_given_date(app, db, plan):
