@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
         "days after an instalment's due date before it counts as missed and is reminded",
     ),
     Setting(
+        "PLAN_DUE_REMINDER_DAYS",
+        "3",
+        "days before a card-paid plan instalment is due that the debtor is sent a reminder "
+        "with a link to pay",
+    ),
+    Setting(
         "PLAN_MISSES_TO_BREAK",
         "2",
         "missed instalments that break a payment plan (its debts return to recovery)",
@@ -261,6 +267,9 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "MAIL_FROM": raw["MAIL_FROM"],
         "PLAN_MISSED_TOLERANCE_DAYS": _int(
             "PLAN_MISSED_TOLERANCE_DAYS", str(raw["PLAN_MISSED_TOLERANCE_DAYS"]), 0
+        ),
+        "PLAN_DUE_REMINDER_DAYS": _int(
+            "PLAN_DUE_REMINDER_DAYS", str(raw["PLAN_DUE_REMINDER_DAYS"]), 0
         ),
         "PLAN_MISSES_TO_BREAK": _int("PLAN_MISSES_TO_BREAK", str(raw["PLAN_MISSES_TO_BREAK"]), 1),
         # Sessions: never readable by scripts, not sent cross-site; Secure

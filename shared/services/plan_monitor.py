@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shared.domain import holds as hold_rules
-from shared.domain.plan_monitoring import MISSED, PAID, Assessment, assess
+from shared.domain.plan_monitoring import DUE, MISSED, PAID, PART_PAID, Assessment, assess
 from shared.extensions import db
 from shared.models import (
     AccountHold,
@@ -52,6 +52,7 @@ from shared.models import (
     Instalment,
     Invoice,
     OutboxMessage,
+    PaymentRoute,
 )
 from shared.models.base import utcnow
 from shared.models.invoices import RecoveryStage
@@ -75,6 +76,7 @@ class MonitorCounts:
     completed: int = 0
     skipped_breathing_space: int = 0
     skipped_deceased: int = 0  # routed to an officer's diary instead
+    due_reminders: int = 0  # "payment due soon" with a pay link (card-paid plans)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -85,6 +87,7 @@ class _Plan:
     id: int
     account_id: int
     total_pence: int
+    payment_route: PaymentRoute
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,20 @@ class _Actions:
     reminders: list[tuple[_Plan, _Reading, int]]  # (plan, instalment, pence owed)
     broken: list[tuple[_Plan, Assessment]]
     completed: list[_Plan]
+    due_soon: list[tuple[_Plan, _Reading, int]]  # card plans: instalments due shortly
 
     @property
     def plan_ids(self) -> set[int]:
         return (
             {p.id for p, _, _ in self.reminders}
+            | {p.id for p, _, _ in self.due_soon}
             | {p.id for p, _ in self.broken}
             | {p.id for p in self.completed}
         )
+
+
+def due_dedupe_key(instalment_id: int) -> str:
+    return f"plan-due:{instalment_id}"
 
 
 def missed_dedupe_key(instalment_id: int) -> str:
@@ -140,13 +149,19 @@ def run(
     to_break = (
         int(config.get("PLAN_MISSES_TO_BREAK", 2)) if misses_to_break is None else misses_to_break
     )
+    remind_before = int(config.get("PLAN_DUE_REMINDER_DAYS", 3))
     counts = MonitorCounts()
     after_id = 0
     while True:
         plans = [
             _Plan(*row)
             for row in db.session.execute(
-                sa.select(Arrangement.id, Arrangement.account_id, Arrangement.total_pence)
+                sa.select(
+                    Arrangement.id,
+                    Arrangement.account_id,
+                    Arrangement.total_pence,
+                    Arrangement.payment_route,
+                )
                 .where(Arrangement.status == ArrangementStatus.ACTIVE, Arrangement.id > after_id)
                 .order_by(Arrangement.id)
                 .limit(batch_size)
@@ -155,7 +170,7 @@ def run(
         if not plans:
             break
         after_id = plans[-1].id
-        _monitor_page(plans, on, tolerance, to_break, counts)
+        _monitor_page(plans, on, tolerance, to_break, remind_before, counts)
         db.session.commit()
         # Nothing from this page is needed again: keep memory flat across pages.
         db.session.expunge_all()
@@ -213,13 +228,18 @@ def _readings(first_id: int, last_id: int) -> dict[int, list[_Reading]]:
 
 
 def _monitor_page(
-    plans: list[_Plan], on: date, tolerance: int, to_break: int, counts: MonitorCounts
+    plans: list[_Plan],
+    on: date,
+    tolerance: int,
+    to_break: int,
+    remind_before: int,
+    counts: MonitorCounts,
 ) -> None:
     ids = [p.id for p in plans]
     paid = _paid(ids[0], ids[-1])
     readings = _readings(ids[0], ids[-1])
     changes: list[dict] = []
-    actions = _Actions([], [], [])
+    actions = _Actions([], [], [], [])
     for plan in plans:
         instalments = readings.get(plan.id)
         if not instalments:
@@ -248,6 +268,14 @@ def _monitor_page(
                 reading = by_sequence[sequence]
                 state = next(s for s in assessment.instalments if s.sequence == sequence)
                 actions.reminders.append((plan, reading, state.owed_pence))
+            if plan.payment_route == PaymentRoute.CARD:
+                # Card plans are paid by the debtor each time: a reminder with a pay
+                # link shortly before each instalment (direct debits collect themselves).
+                actions.due_soon.extend(
+                    (plan, by_sequence[s.sequence], s.owed_pence)
+                    for s in assessment.instalments
+                    if s.state in (DUE, PART_PAID) and 0 <= (s.due_date - on).days <= remind_before
+                )
     if changes:
         # One executemany by primary key, not an ORM object per instalment.
         db.session.execute(sa.update(Instalment), changes)
@@ -284,6 +312,7 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
         debts[plan_id].append((invoice_id, stage))
     account_ids = sorted(
         {p.account_id for p, _, _ in actions.reminders}
+        | {p.account_id for p, _, _ in actions.due_soon}
         | {p.account_id for p, _ in actions.broken}
         | {p.account_id for p in actions.completed}
     )
@@ -368,6 +397,8 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
             .values(reminded_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+
+    counts.due_reminders += _remind_due(actions.due_soon, accounts, held_back)
 
     breakable = []
     for plan, assessment in actions.broken:
@@ -627,6 +658,63 @@ def _complete(
             )
         )
     return len(ended)
+
+
+def _remind_due(due_soon, accounts, held_back) -> int:
+    """ "Payment due soon" notices with a pay link, once per instalment (dedupe key),
+    never in Breathing Space or to a deceased debtor's account."""
+    wanted = [(plan, reading, owed) for plan, reading, owed in due_soon if not held_back(plan)]
+    if not wanted:
+        return 0
+    sent = set(
+        db.session.scalars(
+            sa.select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.in_([due_dedupe_key(r.id) for _, r, _ in wanted])
+            )
+        )
+    )
+    fresh = [(p, r, o) for p, r, o in wanted if due_dedupe_key(r.id) not in sent]
+    written = notify_debtors(
+        [
+            (
+                accounts[plan.account_id],
+                _due_message(accounts[plan.account_id], reading, owed),
+                due_dedupe_key(reading.id),
+            )
+            for plan, reading, owed in fresh
+        ]
+    )
+    for plan, reading, owed in fresh:
+        record_timeline(
+            plan.account_id,
+            SYSTEM,
+            f"Payment plan {plan.id}: reminder that payment {reading.sequence} of "
+            f"{format_gbp(owed)} is due {reading.due_date:%d/%m/%Y}",
+            detail=(
+                "Sent with a link to pay online"
+                if written.get(due_dedupe_key(reading.id)) is not None
+                else "No reminder sent: no mobile, email or postal address on file"
+            ),
+        )
+    return len(fresh)
+
+
+def _due_message(account: DebtorAccount, reading: _Reading, owed_pence: int) -> Message:
+    due = f"{reading.due_date:%-d %B %Y}"
+    link = f"{current_app.config['PUBLIC_BASE_URL']}/pay"
+    return Message(
+        template="plan_payment_due",
+        subject="Your payment plan payment is due soon",
+        body=(
+            f"Your payment plan payment of {format_gbp(owed_pence)} is due on {due}.\n\n"
+            f"Pay online at {link} with your account reference {account.reference}.\n\n"
+            "If you cannot pay, contact us before the due date."
+        ),
+        sms=(
+            f"Your payment plan payment of {format_gbp(owed_pence)} is due {due}. "
+            f"Pay at {link} (ref {account.reference})."
+        ),
+    )
 
 
 def _missed_message(reading: _Reading, owed_pence: int, to_break: int) -> Message:

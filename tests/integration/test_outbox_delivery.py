@@ -347,6 +347,29 @@ def test_committing_a_message_enqueues_its_id_after_the_commit_and_not_before(ou
     assert job.args == (message_id,)
 
 
+def test_many_messages_in_one_commit_each_get_one_job_with_retries(outbox_app):
+    # A batch job (the plan monitor) commits hundreds of notices at once: they are
+    # enqueued in pipelines, each with its own job id, retry policy and timeout.
+    ids = []
+    for n in range(outbox.ENQUEUE_CHUNK + 3):
+        message = OutboxMessage(
+            channel=OutboxChannel.SMS,
+            template="test_message",
+            recipient=f"+4477009{n:05d}",
+            body="Hello",
+        )
+        db.session.add(message)
+        db.session.flush()
+        ids.append(message.id)
+    db.session.commit()
+
+    assert sorted(queued_ids(outbox_app)) == sorted(f"outbox-{i}" for i in ids)
+    job = Job.fetch(f"outbox-{ids[-1]}", connection=outbox.outbox_redis(outbox_app))
+    assert job.args == (ids[-1],)
+    assert job.retries_left == outbox.RETRY.max
+    assert job.timeout == outbox.JOB_TIMEOUT_SECONDS
+
+
 def test_a_rolled_back_message_enqueues_nothing(outbox_app):
     db.session.add(
         OutboxMessage(

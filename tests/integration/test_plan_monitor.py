@@ -117,6 +117,7 @@ def test_an_instalment_paid_on_time_is_marked_paid_on_the_run_date(db, plan):
         "completed": 0,
         "skipped_breathing_space": 0,
         "skipped_deceased": 0,
+        "due_reminders": 0,
     }
     assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
     # The day it became paid stays the day it was first seen paid.
@@ -339,6 +340,49 @@ def test_a_deceased_debtor_gets_no_reminder_or_break_and_an_officer_gets_a_follo
         )
     ).all()
     assert len(followed_up) == 1 and followed_up[0].endswith("the debtor has died")
+
+
+def test_a_card_plan_gets_one_reminder_with_a_pay_link_shortly_before_each_payment(db, plan):
+    # Four days before: too early (the default is three).
+    assert plan_monitor.run(START - timedelta(days=4)).due_reminders == 0
+
+    counts = plan_monitor.run(START - timedelta(days=3))
+    again = plan_monitor.run(START - timedelta(days=2))
+
+    assert (counts.due_reminders, again.due_reminders) == (1, 0)
+    [notice] = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.template == "plan_payment_due")
+    ).all()
+    assert notice.recipient == "debtor@example.com"
+    assert "£30.00" in notice.body and "http://127.0.0.1:5000/pay" in notice.body
+    assert sum("reminder that payment 1" in s for s in timeline(db, plan)) == 1
+
+
+def test_a_paid_instalment_or_a_direct_debit_plan_gets_no_due_reminder(db, plan):
+    pay(plan, INSTALMENT)
+    assert plan_monitor.run(START - timedelta(days=1)).due_reminders == 0
+    db.session.execute(
+        sa.update(Arrangement)
+        .where(Arrangement.id == plan["plan_id"])
+        .values(payment_route=PaymentRoute.DIRECT_DEBIT)
+    )
+    db.session.commit()
+    second_due = due(db, plan, 2)
+    assert plan_monitor.run(second_due - timedelta(days=1)).due_reminders == 0
+    assert "plan_payment_due" not in templates(db)
+
+
+def test_no_due_reminder_in_breathing_space(db, plan):
+    officer = make_staff(StaffRole.OFFICER)
+    holds.place_hold(
+        plan["account_id"],
+        HoldTerms(kind="breathing_space", starts_on=TODAY, breathing_space_type=BS_STANDARD),
+        "Debt adviser notified us",
+        actors.staff(officer.id),
+        today=TODAY,
+    )
+    assert plan_monitor.run(START - timedelta(days=1)).due_reminders == 0
+    assert "plan_payment_due" not in templates(db)
 
 
 def test_the_cli_command_monitors_for_the_given_date(app, db, plan):
