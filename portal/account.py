@@ -26,10 +26,11 @@ from portal.common import go_to_checkout, private, render
 from portal.forms import amount_form
 from shared import pdf
 from shared.models import CheckoutStatus
-from shared.services import account_view, actors, bill_lookup, card_payments, plans
+from shared.services import account_view, actors, bill_lookup, card_payments
 from shared.services.card_payments import CheckoutRequest
 from shared.services.contact_details import update_contact_details
 from shared.services.errors import InvalidRequest
+from shared.services.unit_of_work import read_only
 
 
 def _viewer() -> int:
@@ -55,6 +56,7 @@ def _actor():
 
 
 @bp.get("/account")
+@read_only
 @login_required
 @private
 def account_home():
@@ -65,23 +67,22 @@ def account_home():
 
 
 @bp.get("/account/<reference>")
+@read_only
 @login_required
 @private
 def account_detail(reference: str):
     page = _found(account_view.account_page(_viewer(), _reference(reference), _today()))
-    # A plan still waiting on an officer or on the debtor, and whether a new one can
-    # start: one query over live plans; the open invoices are already on the page.
-    standing = plans.plan_standing(page.account.id)
     return render(
         "portal/account/detail.html",
         page=page,
         account=page.account,
-        pending_plan=standing.pending,
-        can_plan=standing.can_plan(page.open_invoices),
+        pending_plan=page.pending_plan,
+        can_plan=page.can_plan,
     )
 
 
 @bp.get("/account/<reference>/invoices/<number>")
+@read_only
 @login_required
 @private
 def invoice_detail(reference: str, number: str):
@@ -100,6 +101,7 @@ def _pdf_response(body: bytes, filename: str) -> Response:
 
 
 @bp.get("/account/<reference>/statement.pdf")
+@read_only
 @login_required
 @private
 def statement_pdf(reference: str):
@@ -109,6 +111,7 @@ def statement_pdf(reference: str):
 
 
 @bp.get("/account/<reference>/invoices/<number>.pdf")
+@read_only
 @login_required
 @private
 def invoice_pdf(reference: str, number: str):

@@ -38,12 +38,16 @@ from portal.auth_forms import (
     SignInForm,
 )
 from portal.common import private
-from shared.extensions import db
 from shared.models import Channel, CodePurpose, PortalRelationship, PortalUser
 from shared.ratelimit import Limit, limiter_for
 from shared.services import portal_accounts
 from shared.services.errors import Conflict, InvalidRequest
-from shared.services.portal_accounts import AccountLocked, CodeCheck, password_stamp
+from shared.services.portal_accounts import (
+    AccountLocked,
+    CodeCheck,
+    SignedInLogin,
+    password_stamp,
+)
 
 SESSION_USER_KEY = "portal_user_id"
 SESSION_SEEN_KEY = "last_seen"
@@ -93,16 +97,16 @@ def _session_is_idle() -> bool:
     )
 
 
-def current_portal_user() -> PortalUser | None:
+def current_portal_user() -> SignedInLogin | None:
     """The signed-in portal login for this request, or None (signed out or idle too long)."""
     # Kept on the request, not on g: an app context can outlive one request (the
     # test client reuses the test's), and a login must never leak into the next.
     if not hasattr(request, "portal_user"):
         user_id = session.get(SESSION_USER_KEY)
         user = None
-        if user_id is not None and not _session_is_idle():
-            user = db.session.get(PortalUser, user_id)
-        if user is not None and session.get(SESSION_PASSWORD_KEY) != password_stamp(user):
+        if isinstance(user_id, int) and not _session_is_idle():
+            user = portal_accounts.signed_in_login(user_id)
+        if user is not None and session.get(SESSION_PASSWORD_KEY) != user.password_stamp:
             # The password has changed since this session signed in (a reset, say, by
             # someone who feared another person knew it): this session has ended.
             user = None

@@ -8,13 +8,20 @@ from sqlalchemy.engine import Engine
 
 from shared.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from shared.extensions import csrf, db, migrate
+from shared.web import JinjaEnvironment
+
+
+class App(Flask):
+    # Set on the class: Flask makes the Jinja environment the first time anything
+    # (an extension's init_app, say) touches app.jinja_env.
+    jinja_environment = JinjaEnvironment
 
 
 def create_app(config: dict[str, object] | None = None) -> Flask:
     """Build the app from `config` (a mapping from load_config) or the environment."""
     if config is None:
         config = load_config()
-    app = Flask(
+    app = App(
         "shared",
         instance_path=str(INSTANCE_DIR),
         template_folder=str(PROJECT_ROOT / "templates"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import ChainMap
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from flask import (
     send_from_directory,
     session,
 )
+from flask.templating import Environment as FlaskEnvironment
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -38,6 +40,25 @@ ASSETS_ENDPOINT = "govuk_frontend_assets"
 _CACHEABLE_ENDPOINTS = frozenset({"static", ASSETS_ENDPOINT})
 
 _PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+class _TemplateGlobals(ChainMap):
+    """A template's globals (its own over the environment's), as Jinja keeps them,
+    except that `keys()` is a plain set.
+
+    Every `{% from ... import %}` makes Jinja work out `context globals -
+    template.globals.keys()`, which against a ChainMap's key view is one Python
+    `any()` over both maps per global: about 270 a page here (15 imports times 18
+    globals), a tenth of a signed-in page's rendering time. A set makes it one
+    C-level difference; the globals seen are exactly the same."""
+
+    def keys(self):  # type: ignore[override]
+        return set(self)
+
+
+class JinjaEnvironment(FlaskEnvironment):
+    def make_globals(self, d):
+        return _TemplateGlobals({} if d is None else d, self.globals)
 
 
 def init_app(app: Flask) -> None:

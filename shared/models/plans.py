@@ -27,6 +27,15 @@ class ArrangementStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Plans still in play: waiting on an officer or the debtor, or being paid. An invoice
+# in one of these cannot go in another plan.
+LIVE_ARRANGEMENT_STATUSES = (
+    ArrangementStatus.PROPOSED,
+    ArrangementStatus.COUNTER_OFFERED,
+    ArrangementStatus.ACTIVE,
+)
+
+
 class Frequency(enum.StrEnum):
     WEEKLY = "weekly"
     FORTNIGHTLY = "fortnightly"

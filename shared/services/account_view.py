@@ -23,6 +23,7 @@ from shared.models import (
     Address,
     Allocation,
     Arrangement,
+    ArrangementDebt,
     ArrangementStatus,
     CardCheckout,
     Channel,
@@ -39,6 +40,8 @@ from shared.models import (
     RecoveryStage,
     ServiceDepartment,
 )
+from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
+from shared.services import reads
 
 # --- words for people ----------------------------------------------------------------
 
@@ -162,6 +165,15 @@ class MandateView:
 
 
 @dataclass(frozen=True)
+class PendingPlan:
+    """A proposed plan waiting on an officer, or a counter-offer waiting on the debtor."""
+
+    id: int
+    status: ArrangementStatus
+    total_pence: int
+
+
+@dataclass(frozen=True)
 class AccountPage:
     account: AccountSummary
     open_invoices: list[InvoiceRow]
@@ -169,6 +181,14 @@ class AccountPage:
     payments: list[PaymentRow]
     plan: PlanView | None
     mandate: MandateView | None
+    pending_plan: PendingPlan | None
+    # Invoices already in a live plan (proposed, counter-offered or active).
+    covered_invoice_ids: frozenset[int]
+
+    @property
+    def can_plan(self) -> bool:
+        """Whether any open invoice is free to go in a new plan."""
+        return any(i.id not in self.covered_invoice_ids for i in self.open_invoices)
 
 
 @dataclass(frozen=True)
@@ -312,7 +332,7 @@ _LINKED_ACCOUNT = sa.select(
 
 def find_account(portal_user_id: int, reference: str) -> AccountSummary | None:
     """The account with this reference if the login may see it, with its balance."""
-    row = db.session.execute(
+    row = reads.rows(
         _LINKED_ACCOUNT, {"reference": reference, "portal_user_id": portal_user_id}
     ).one_or_none()
     return None if row is None else _summary(row)
@@ -335,29 +355,29 @@ _INVOICES = (
 _ONE_INVOICE = _INVOICES.where(Invoice.number == sa.bindparam("number"))
 
 
+def _invoice_row(r, today: date, invoice_id: int | None = None) -> InvoiceRow:
+    paid = int(r.paid)
+    outstanding = int(r.total_pence) - paid
+    return InvoiceRow(
+        id=r.id if invoice_id is None else invoice_id,
+        number=r.number,
+        description=r.description,
+        issue_date=r.issue_date,
+        due_date=r.due_date,
+        total_pence=int(r.total_pence),
+        paid_pence=paid,
+        outstanding_pence=outstanding,
+        recovery_stage=RECOVERY_STAGE_WORDS[RecoveryStage(r.recovery_stage)],
+        status=invoice_status(r.due_date, paid, outstanding, today),
+    )
+
+
 def _invoice_rows(account_id: int, today: date, number: str | None = None) -> list[InvoiceRow]:
     if number is None:
-        rows = db.session.execute(_INVOICES, {"account_id": account_id}).all()
+        rows = reads.rows(_INVOICES, {"account_id": account_id})
     else:
-        rows = db.session.execute(_ONE_INVOICE, {"account_id": account_id, "number": number}).all()
-    result = []
-    for r in rows:
-        outstanding = int(r.total_pence) - int(r.paid)
-        result.append(
-            InvoiceRow(
-                id=r.id,
-                number=r.number,
-                description=r.description,
-                issue_date=r.issue_date,
-                due_date=r.due_date,
-                total_pence=int(r.total_pence),
-                paid_pence=int(r.paid),
-                outstanding_pence=outstanding,
-                recovery_stage=RECOVERY_STAGE_WORDS[RecoveryStage(r.recovery_stage)],
-                status=invoice_status(r.due_date, int(r.paid), outstanding, today),
-            )
-        )
-    return result
+        rows = reads.rows(_ONE_INVOICE, {"account_id": account_id, "number": number})
+    return [_invoice_row(r, today) for r in rows]
 
 
 _PAYMENTS = (
@@ -386,7 +406,7 @@ _PAYMENTS = (
 
 
 def _payments(account_id: int) -> list[PaymentRow]:
-    rows = db.session.execute(_PAYMENTS, {"account_id": account_id}).all()
+    rows = reads.rows(_PAYMENTS, {"account_id": account_id}).all()
     return [
         PaymentRow(
             entry_id=r.id,
@@ -411,29 +431,29 @@ _NEXT_DUE = (
     .limit(1)
     .correlate(Arrangement)
 )
-_ACTIVE_PLAN = (
+# Every live plan on the account, newest first, one row per invoice it covers: the
+# active plan the page shows, the newest plan waiting on someone, and the invoices a
+# new plan could not take, all in one statement.
+_LIVE_PLANS = (
     sa.select(
+        Arrangement.id,
         Arrangement.status,
         Arrangement.frequency,
         Arrangement.total_pence,
         Arrangement.start_date,
         Arrangement.payment_route,
+        ArrangementDebt.invoice_id,
         _NEXT_DUE.with_only_columns(Instalment.due_date).scalar_subquery().label("next_due"),
         _NEXT_DUE.with_only_columns(Instalment.amount_pence).scalar_subquery().label("next_amount"),
     )
-    .where(
-        Arrangement.account_id == _ACCOUNT_ID,
-        Arrangement.status == ArrangementStatus.ACTIVE,
-    )
+    .outerjoin(ArrangementDebt, ArrangementDebt.arrangement_id == Arrangement.id)
+    .where(Arrangement.account_id == _ACCOUNT_ID, Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES))
     .order_by(Arrangement.id.desc())
-    .limit(1)
 )
+_WAITING = (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED)
 
 
-def _plan(account_id: int, today: date) -> PlanView | None:
-    row = db.session.execute(_ACTIVE_PLAN, {"account_id": account_id, "today": today}).one_or_none()
-    if row is None:
-        return None
+def _plan_view(row) -> PlanView:
     return PlanView(
         status="Active",
         frequency=FREQUENCY_WORDS.get(str(row.frequency), str(row.frequency)),
@@ -445,41 +465,77 @@ def _plan(account_id: int, today: date) -> PlanView | None:
     )
 
 
-_MANDATE = (
-    sa.select(Mandate.reference, Mandate.status, Mandate.account_number)
-    .where(
-        Mandate.account_id == _ACCOUNT_ID,
-        Mandate.status.in_(list(MANDATE_STATUS_WORDS)),
+def _live_plans(account_id: int, today: date):
+    """(the active plan, the newest plan waiting on someone, the invoices live plans cover)"""
+    active = pending = None
+    covered = set()
+    for row in reads.rows(_LIVE_PLANS, {"account_id": account_id, "today": today}):
+        status = ArrangementStatus(row.status)
+        if status == ArrangementStatus.ACTIVE and active is None:
+            active = _plan_view(row)
+        elif status in _WAITING and pending is None:
+            pending = PendingPlan(row.id, status, int(row.total_pence))
+        if row.invoice_id is not None:
+            covered.add(row.invoice_id)
+    return active, pending, frozenset(covered)
+
+
+def _newest_mandate(column):
+    return (
+        sa.select(column)
+        .where(
+            Mandate.account_id == DebtorAccount.id,
+            Mandate.status.in_(list(MANDATE_STATUS_WORDS)),
+        )
+        .order_by(Mandate.id.desc())
+        .limit(1)
+        .correlate(DebtorAccount)
+        .scalar_subquery()
     )
-    .order_by(Mandate.id.desc())
-    .limit(1)
+
+
+# The account with its newest live mandate (three lookups on mandates' account_id
+# index), so the page's head is one statement.
+_ACCOUNT_PAGE_HEAD = _LINKED_ACCOUNT.add_columns(
+    _newest_mandate(Mandate.reference).label("mandate_reference"),
+    _newest_mandate(Mandate.status).label("mandate_status"),
+    _newest_mandate(Mandate.account_number).label("mandate_account_number"),
 )
 
 
-def _mandate(account_id: int) -> MandateView | None:
-    row = db.session.execute(_MANDATE, {"account_id": account_id}).one_or_none()
-    if row is None:
+def _mandate_view(row) -> MandateView | None:
+    if row.mandate_reference is None:
         return None
     return MandateView(
-        reference=row.reference,
-        status=MANDATE_STATUS_WORDS[MandateStatus(row.status)],
-        account_ending=row.account_number[-4:],
+        reference=row.mandate_reference,
+        status=MANDATE_STATUS_WORDS[MandateStatus(row.mandate_status)],
+        account_ending=row.mandate_account_number[-4:],
     )
 
 
 def account_page(portal_user_id: int, reference: str, today: date) -> AccountPage | None:
-    """Everything the account page shows, or None if the login may not see the account."""
-    account = find_account(portal_user_id, reference)
-    if account is None:
+    """Everything the account page shows, or None if the login may not see the account.
+
+    Four statements whatever the account holds: the head (account, balance and
+    mandate), the invoices, the payments and the live plans."""
+    head = reads.rows(
+        _ACCOUNT_PAGE_HEAD, {"reference": reference, "portal_user_id": portal_user_id}
+    ).one_or_none()
+    if head is None:
         return None
+    account = _summary(head)
     invoices = _invoice_rows(account.id, today)
+    payments = _payments(account.id)
+    plan, pending, covered = _live_plans(account.id, today)
     return AccountPage(
         account=account,
         open_invoices=[i for i in invoices if i.outstanding_pence > 0],
         paid_invoices=[i for i in invoices if i.outstanding_pence <= 0],
-        payments=_payments(account.id),
-        plan=_plan(account.id, today),
-        mandate=_mandate(account.id),
+        payments=payments,
+        plan=plan,
+        mandate=_mandate_view(head),
+        pending_plan=pending,
+        covered_invoice_ids=covered,
     )
 
 
@@ -506,22 +562,81 @@ _CREDIT_WORDS = {
 }
 
 
+# The account (if the login may see it) and the invoice with its department, in one
+# statement: the invoice page's head.
+_INVOICE_PAGE_HEAD = (
+    sa.select(
+        *_ACCOUNT_COLUMNS,
+        _balance_of(DebtorAccount.id).label("balance"),
+        Invoice.id.label("invoice_id"),
+        Invoice.number,
+        Invoice.description,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total_pence,
+        Invoice.recovery_stage,
+        _allocated_to(Invoice.id).label("paid"),
+        Invoice.net_pence,
+        Invoice.vat_pence,
+        ServiceDepartment.name.label("department"),
+    )
+    .join(Invoice, Invoice.account_id == DebtorAccount.id)
+    .join(ServiceDepartment, ServiceDepartment.id == Invoice.department_id)
+    .where(
+        DebtorAccount.reference == sa.bindparam("reference"),
+        _linked_to(sa.bindparam("portal_user_id")),
+        Invoice.number == sa.bindparam("number"),
+    )
+)
+_INVOICE_LINES = (
+    sa.select(
+        InvoiceLine.description,
+        InvoiceLine.quantity,
+        InvoiceLine.unit_price_pence,
+        InvoiceLine.net_pence,
+        InvoiceLine.vat_rate,
+        InvoiceLine.vat_pence,
+    )
+    .where(InvoiceLine.invoice_id == sa.bindparam("invoice_id"))
+    .order_by(InvoiceLine.line_no)
+)
+_INVOICE_ALLOCATIONS = (
+    sa.select(
+        Allocation.amount_pence,
+        Allocation.created_at,
+        LedgerEntry.kind,
+        LedgerEntry.method,
+        LedgerEntry.effective_date,
+    )
+    .join(LedgerEntry, LedgerEntry.id == Allocation.credit_entry_id)
+    .where(Allocation.invoice_id == sa.bindparam("invoice_id"))
+    .order_by(Allocation.id)
+)
+
+
+def _allocation_row(r) -> AllocationRow:
+    kind = EntryKind(r.kind)
+    words = _CREDIT_WORDS.get(kind, "Credit")
+    if kind == EntryKind.PAYMENT and r.method:
+        words = f"Payment: {METHOD_WORDS[PaymentMethod(r.method)]}"
+    amount = int(r.amount_pence)
+    if amount < 0:
+        words = f"{words} taken back"
+    return AllocationRow(r.created_at.date(), words, amount)
+
+
 def invoice_page(
     portal_user_id: int, reference: str, number: str, today: date
 ) -> InvoicePage | None:
-    """An invoice with its lines and what has been applied to it, if the login may see it."""
-    account = find_account(portal_user_id, reference)
-    if account is None:
+    """An invoice with its lines and what has been applied to it, if the login may see
+    it: three statements (the head, the lines, the allocations)."""
+    head = reads.rows(
+        _INVOICE_PAGE_HEAD,
+        {"reference": reference, "portal_user_id": portal_user_id, "number": number},
+    ).one_or_none()
+    if head is None:
         return None
-    rows = _invoice_rows(account.id, today, number=number)
-    if not rows:
-        return None
-    invoice = rows[0]
-    head = db.session.execute(
-        sa.select(Invoice.net_pence, Invoice.vat_pence, ServiceDepartment.name.label("department"))
-        .join(ServiceDepartment, ServiceDepartment.id == Invoice.department_id)
-        .where(Invoice.id == invoice.id)
-    ).one()
+    invoice = _invoice_row(head, today, invoice_id=head.invoice_id)
     lines = [
         LineRow(
             description=line.description,
@@ -531,35 +646,13 @@ def invoice_page(
             vat_rate=VAT_WORDS[VatRate(line.vat_rate)],
             vat_pence=line.vat_pence,
         )
-        for line in db.session.scalars(
-            sa.select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == invoice.id)
-            .order_by(InvoiceLine.line_no)
-        )
+        for line in reads.rows(_INVOICE_LINES, {"invoice_id": invoice.id})
     ]
-    allocations = []
-    for r in db.session.execute(
-        sa.select(
-            Allocation.amount_pence,
-            Allocation.created_at,
-            LedgerEntry.kind,
-            LedgerEntry.method,
-            LedgerEntry.effective_date,
-        )
-        .join(LedgerEntry, LedgerEntry.id == Allocation.credit_entry_id)
-        .where(Allocation.invoice_id == invoice.id)
-        .order_by(Allocation.id)
-    ):
-        kind = EntryKind(r.kind)
-        words = _CREDIT_WORDS.get(kind, "Credit")
-        if kind == EntryKind.PAYMENT and r.method:
-            words = f"Payment: {METHOD_WORDS[PaymentMethod(r.method)]}"
-        amount = int(r.amount_pence)
-        if amount < 0:
-            words = f"{words} taken back"
-        allocations.append(AllocationRow(r.created_at.date(), words, amount))
+    allocations = [
+        _allocation_row(r) for r in reads.rows(_INVOICE_ALLOCATIONS, {"invoice_id": invoice.id})
+    ]
     return InvoicePage(
-        account=account,
+        account=_summary(head),
         invoice=invoice,
         net_pence=int(head.net_pence),
         vat_pence=int(head.vat_pence),

@@ -42,6 +42,7 @@ from shared.models import (
 )
 from shared.models.base import utcnow
 from shared.models.invoices import RecoveryStage
+from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.money import format_gbp
 from shared.services import ledger
 from shared.services.actors import Actor
@@ -53,7 +54,7 @@ from shared.services.unit_of_work import use_case
 # A plan's first payment must fall within this many days of the day it is proposed.
 START_WITHIN_DAYS = 30
 # Statuses in which a plan holds its debts (no second plan may cover them).
-LIVE = (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED, ArrangementStatus.ACTIVE)
+LIVE = LIVE_ARRANGEMENT_STATUSES
 LEGAL_STAGES = (RecoveryStage.REFERRED_LEGAL, RecoveryStage.REFERRED_ENFORCEMENT)
 # Above this total a team leader decides, where a department has no policy row.
 DEFAULT_TEAM_LEADER_ABOVE_PENCE = 300_000
@@ -880,50 +881,6 @@ def debtor_plan(arrangement_id: int, account_ids: Sequence[int]) -> Arrangement 
     if arrangement is None or arrangement.account_id not in set(account_ids):
         return None
     return arrangement
-
-
-@dataclass(frozen=True)
-class PendingPlan:
-    id: int
-    status: ArrangementStatus
-    total_pence: int
-
-
-@dataclass(frozen=True)
-class PlanStanding:
-    """What the account page needs to know about plans, in one light query: the newest
-    plan still waiting on someone (proposed or counter-offered), and the invoices
-    already in a live plan (so the page can tell whether a new plan could start)."""
-
-    pending: PendingPlan | None
-    covered_invoice_ids: frozenset[int]
-
-    def can_plan(self, open_invoices) -> bool:
-        """Whether any of these open invoices (with .id and .outstanding_pence) is free
-        to go in a new plan."""
-        return any(
-            i.outstanding_pence > 0 and i.id not in self.covered_invoice_ids for i in open_invoices
-        )
-
-
-def plan_standing(account_id: int) -> PlanStanding:
-    rows = db.session.execute(
-        sa.select(
-            Arrangement.id,
-            Arrangement.status,
-            Arrangement.total_pence,
-            ArrangementDebt.invoice_id,
-        )
-        .join(ArrangementDebt, ArrangementDebt.arrangement_id == Arrangement.id)
-        .where(Arrangement.account_id == account_id, Arrangement.status.in_(LIVE))
-        .order_by(Arrangement.id.desc())
-    ).all()
-    waiting = [
-        PendingPlan(r[0], ArrangementStatus(r[1]), int(r[2]))
-        for r in rows
-        if r[1] in (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED)
-    ]
-    return PlanStanding(waiting[0] if waiting else None, frozenset(r[3] for r in rows))
 
 
 def live_plan_covering(account_id: int, invoice_ids: Sequence[int]) -> Arrangement | None:

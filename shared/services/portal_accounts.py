@@ -39,6 +39,7 @@ from shared.models import (
     postcode_key,
 )
 from shared.models.base import utcnow
+from shared.services import reads
 from shared.services.actors import Actor, portal_user
 from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import Conflict, InvalidRequest, ServiceError
@@ -582,6 +583,29 @@ def password_stamp(user: PortalUser) -> str:
     """Kept in a signed-in session: a new password gives a new stamp, which ends
     every session signed in with the old one (the hash itself never leaves us)."""
     return _fingerprint(user.password_hash)[:8]
+
+
+@dataclass(frozen=True)
+class SignedInLogin:
+    """Who a signed-in request belongs to: all a page needs of the login."""
+
+    id: int
+    email: str
+    password_stamp: str
+
+
+_SIGNED_IN_LOGIN = sa.select(
+    PortalUser.__table__.c.email, PortalUser.__table__.c.password_hash
+).where(PortalUser.__table__.c.id == sa.bindparam("user_id"))
+
+
+def signed_in_login(user_id: int) -> SignedInLogin | None:
+    """The login behind a session, read on every signed-in page: two columns by primary
+    key on the session's connection, not a whole ORM object through the identity map."""
+    row = reads.rows(_SIGNED_IN_LOGIN, {"user_id": user_id}).one_or_none()
+    if row is None:
+        return None
+    return SignedInLogin(user_id, row.email, _fingerprint(row.password_hash)[:8])
 
 
 @use_case

@@ -81,6 +81,10 @@ def _note_touched_credits(session, flush_context) -> None:
 
 
 def _requeue_before_commit(session) -> None:
+    # SQLAlchemy calls this hook before commit's own last flush: flush now, so credits
+    # that flush touches are noted and requeued in this commit, not left in
+    # session.info for a later commit (or lost with the session).
+    session.flush()
     touched = session.info.pop(_TOUCHED, None)
     if touched:
         requeue(touched)

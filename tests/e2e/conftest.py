@@ -114,6 +114,9 @@ def axe_violations(page) -> list[str]:
     """Run axe-core (bundled in axe-playwright-python) in the page; describe each violation."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # A click that navigates returns once the new page starts to load; axe run on a
+    # half-parsed document reports landmarks missing (seen under a loaded CI run).
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     problems = []
     for v in results.response["violations"]:

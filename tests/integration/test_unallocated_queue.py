@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from shared.models import PaymentMethod, UnallocatedCredit
+from shared.models import Allocation, PaymentMethod, UnallocatedCredit
 from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import ledger, unallocated
 from shared.services.actors import SYSTEM
@@ -83,6 +83,19 @@ def test_allocating_part_then_the_rest_shrinks_the_row_then_removes_it(book, db)
     ledger.allocate(credit_entry_id=credit.id, actor=SYSTEM, allocations=[(second.id, 3_000)])
     assert queue(db) == {}
     assert ledger_discrepancies() == []
+
+
+def test_an_allocation_first_written_by_the_commit_itself_moves_the_queue_in_that_commit(book, db):
+    # The commit hook runs before commit's own last flush; an allocation that only
+    # that flush writes must still be counted now, and nothing left for a later commit.
+    _, invoice, pay = book
+    credit = pay(5_000)
+    owed = invoice("Q4", 2_000)
+    db.session.add(Allocation(credit_entry_id=credit.id, invoice_id=owed.id, amount_pence=2_000))
+    db.session.commit()
+
+    assert queue(db) == {credit.id: 3_000}
+    assert not db.session.info.get("unallocated_credits_touched")
 
 
 def test_a_refund_a_transfer_and_a_reversal_each_move_the_queue(book, db):
