@@ -40,6 +40,7 @@ from shared.domain import two_factor
 from shared.domain.permissions import Permission, role_has
 from shared.extensions import db
 from shared.models import StaffUser
+from shared.ratelimit import Limit, limiter_for
 from shared.services import staff_auth
 from shared.services.errors import InvalidRequest
 from shared.services.staff_auth import AccountLocked, CodeRefused
@@ -60,6 +61,11 @@ PUBLIC = "public"
 HALF_SIGNED_IN = "half_signed_in"
 
 INCORRECT_CREDENTIALS = "Email address or password is incorrect"
+TOO_MANY_TRIES = (
+    "There have been too many failed sign-in attempts from your network. "
+    "Wait 15 minutes and try again"
+)
+FAILED_SIGN_INS_PER_IP = Limit("staff-sign-in-failures-ip", 20, 15 * 60)
 
 
 # --- being signed in ---------------------------------------------------------------
@@ -253,6 +259,14 @@ def qr_code_svg(uri: str, label: str) -> Markup:
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
+        limiter, address = limiter_for(current_app), request.remote_addr or ""
+        # Each account locks after a few wrong passwords; this stops one address
+        # trying one password against many accounts. Only failures count, so an
+        # office of officers behind one address is never held up by signing in.
+        if limiter.exceeded(FAILED_SIGN_INS_PER_IP, address):
+            staff_auth.record_throttled_sign_in(source_ip=request.remote_addr)
+            form.email.errors.append(TOO_MANY_TRIES)
+            return render_template("backoffice/sign_in.html", form=form), 429
         try:
             user = staff_auth.check_staff_password(
                 form.email.data, form.password.data, source_ip=request.remote_addr
@@ -265,6 +279,7 @@ def sign_in():
             if user.totp_enrolled:
                 return redirect(url_for("backoffice.enter_code"))
             return redirect(url_for("backoffice.set_up_authenticator"))
+        limiter.hit(FAILED_SIGN_INS_PER_IP, address)
         # Attached to the email field so the error summary has somewhere to
         # link; the wording never says which of the two was wrong.
         form.email.errors.append(INCORRECT_CREDENTIALS)

@@ -163,6 +163,15 @@ def check_staff_password(
     return user
 
 
+@use_case
+def record_throttled_sign_in(*, source_ip: str | None) -> None:
+    """Audit a password attempt refused unchecked because its address has failed too
+    often: the security team's sign of someone trying password after password."""
+    actor = Actor(ActorType.SYSTEM, None, source_ip)
+    record_audit(actor, "staff.sign_in_throttled", "staff_user", None)
+    db.session.commit()
+
+
 # --- step 2: the authenticator code ------------------------------------------------
 
 

@@ -61,7 +61,14 @@ def signed_in_session(client, user: StaffUser, *, last_seen: int | None = None) 
 
 
 @pytest.fixture
-def enter_password(client):
+def staff_limiter(app, isolated_limiter):
+    """The real rate limiter, on keys of this test's own: failed sign-ins from the
+    test client's one address must not add up across the suite."""
+    return isolated_limiter(app)
+
+
+@pytest.fixture
+def enter_password(client, staff_limiter):
     """Submit the back-office password page as a person would, CSRF token and all."""
 
     def submit(email: str, password: str, *, on=None):

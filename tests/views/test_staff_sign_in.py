@@ -8,7 +8,7 @@ from flask import session
 from shared.extensions import db
 from shared.models import StaffUser
 from tests.views.conftest import SET_UP_PATH, STAFF_EMAIL, STAFF_PASSWORD
-from tests.views.pages import error_summary, inline_errors, parse, text, title
+from tests.views.pages import csrf_token, error_summary, inline_errors, parse, text, title
 
 INCORRECT = "Email address or password is incorrect"
 
@@ -246,3 +246,60 @@ def test_signing_out_is_audited(client, sign_in, staff_user, db):
         staff_user.id,
         str(staff_user.id),
     )
+
+
+def _post_password(client, email: str, password: str, address: str):
+    token = csrf_token(client, "/backoffice/sign-in")
+    return client.post(
+        "/backoffice/sign-in",
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_after_20_failed_sign_ins_from_one_address_even_the_right_password_is_refused_there(
+    client, staff_user, staff_limiter, db
+):
+    import sqlalchemy as sa
+
+    from backoffice.auth import FAILED_SIGN_INS_PER_IP, STAFF_ID_KEY, STAFF_PENDING_KEY
+    from shared.models import AuditLog
+
+    # Two real failures, then the rest of the 20 counted straight into the limiter.
+    for _ in range(2):
+        assert _post_password(client, STAFF_EMAIL, "wrong", "203.0.113.9").status_code == 200
+    for _ in range(18):
+        staff_limiter.hit(FAILED_SIGN_INS_PER_IP, "203.0.113.9")
+
+    refused = _post_password(client, STAFF_EMAIL, STAFF_PASSWORD, "203.0.113.9")
+
+    assert refused.status_code == 429
+    assert error_summary(parse(refused)) == [
+        (
+            "There have been too many failed sign-in attempts from your network. "
+            "Wait 15 minutes and try again",
+            "#email",
+        )
+    ]
+    with client.session_transaction() as after:
+        assert STAFF_PENDING_KEY not in after and STAFF_ID_KEY not in after
+    db.session.expire_all()
+    actions = db.session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["staff.sign_in_failed", "staff.sign_in_failed", "staff.sign_in_throttled"]
+    # Another address is not held up.
+    elsewhere = _post_password(client, STAFF_EMAIL, STAFF_PASSWORD, "198.51.100.4")
+    assert elsewhere.status_code == 302
+
+
+def test_successful_sign_ins_do_not_count_towards_an_address_limit(
+    client, staff_user, staff_limiter
+):
+    from backoffice.auth import FAILED_SIGN_INS_PER_IP
+
+    for _ in range(19):
+        staff_limiter.hit(FAILED_SIGN_INS_PER_IP, "192.0.2.50")
+    for _ in range(3):
+        response = _post_password(client, STAFF_EMAIL, STAFF_PASSWORD, "192.0.2.50")
+        assert response.status_code == 302
+
+    assert not staff_limiter.exceeded(FAILED_SIGN_INS_PER_IP, "192.0.2.50")
