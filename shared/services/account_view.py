@@ -338,17 +338,18 @@ def find_account(portal_user_id: int, reference: str) -> AccountSummary | None:
     return None if row is None else _summary(row)
 
 
+# What an invoice row shows (with its id, as "id" or, beside an account's, "invoice_id").
+_INVOICE_COLUMNS = (
+    Invoice.number,
+    Invoice.description,
+    Invoice.issue_date,
+    Invoice.due_date,
+    Invoice.total_pence,
+    Invoice.recovery_stage,
+    _allocated_to(Invoice.id).label("paid"),
+)
 _INVOICES = (
-    sa.select(
-        Invoice.id,
-        Invoice.number,
-        Invoice.description,
-        Invoice.issue_date,
-        Invoice.due_date,
-        Invoice.total_pence,
-        Invoice.recovery_stage,
-        _allocated_to(Invoice.id).label("paid"),
-    )
+    sa.select(Invoice.id, *_INVOICE_COLUMNS)
     .where(Invoice.account_id == _ACCOUNT_ID)
     .order_by(Invoice.due_date, Invoice.id)
 )
@@ -569,13 +570,7 @@ _INVOICE_PAGE_HEAD = (
         *_ACCOUNT_COLUMNS,
         _balance_of(DebtorAccount.id).label("balance"),
         Invoice.id.label("invoice_id"),
-        Invoice.number,
-        Invoice.description,
-        Invoice.issue_date,
-        Invoice.due_date,
-        Invoice.total_pence,
-        Invoice.recovery_stage,
-        _allocated_to(Invoice.id).label("paid"),
+        *_INVOICE_COLUMNS,
         Invoice.net_pence,
         Invoice.vat_pence,
         ServiceDepartment.name.label("department"),
