@@ -280,15 +280,19 @@ POLICY_FIELDS = {
 @bp.get("/plans")
 @requires(Permission.VIEW_CASES)
 def plan_queue():
-    return render_template("backoffice/plans/queue.html", items=plans.awaiting_decision(today()))
+    after = plans.parse_queue_cursor(request.args.get("after"))
+    return render_template(
+        "backoffice/plans/queue.html", page=plans.awaiting_decision(today(), after=after)
+    )
 
 
 @bp.get("/plans/broken")
 @requires(Permission.VIEW_CASES)
 def broken_plans():
+    after = plans.parse_queue_cursor(request.args.get("after"))
     return render_template(
         "backoffice/plans/broken.html",
-        items=plans.broken_to_review(today()),
+        page=plans.broken_to_review(today(), after=after),
         form=ReviewForm(formdata=None),
     )
 
@@ -308,6 +312,8 @@ def review_broken_plan(arrangement_id: int):
             flash(f"Broken plan {arrangement_id} marked as reviewed", "success")
     else:
         flash(next(iter(form.errors.values()))[0], "error")
+    # The first page, whichever page the form was on: the plan has left the queue, and
+    # the longest broken of those left are what to look at next.
     return redirect(url_for(BROKEN))
 
 

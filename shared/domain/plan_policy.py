@@ -7,7 +7,7 @@ outside the policy is referred to an officer, who may still agree it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from shared.domain.income_expenditure import Statement, instalment_monthly_pence
@@ -167,6 +167,40 @@ def decide(policy: PlanPolicy, proposal: Proposal) -> Decision:
     ]
     outcome = APPROVE if all(r.passed for r in rules) else REFER
     return Decision(outcome, rules)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A plan checked against the policy of every department whose bills it covers."""
+
+    outcome: str  # APPROVE only if every department's rules pass
+    rules: list[dict]  # each rule, with its department, as stored on the plan
+    needs_income_expenditure: bool
+    needs_team_leader: bool
+
+
+def evaluate(
+    policies: Iterable[tuple[PlanPolicy, int]], proposal: Proposal, total_pence: int
+) -> Evaluation:
+    """Check `proposal` (for `total_pence`) against each (policy, team-leader threshold
+    in pence) of the departments whose bills it covers."""
+    outcome, rules, needs_ie, needs_leader = APPROVE, [], False, False
+    for policy, team_leader_above in policies:
+        decision = decide(policy, proposal)
+        if decision.outcome != APPROVE:
+            outcome = REFER
+        needs_ie = needs_ie or needs_income_expenditure(policy, total_pence)
+        needs_leader = needs_leader or total_pence > team_leader_above
+        rules.extend(
+            {
+                "department": policy.department,
+                "rule": r.rule,
+                "passed": r.passed,
+                "explanation": r.explanation,
+            }
+            for r in decision.rules
+        )
+    return Evaluation(outcome, rules, needs_ie, needs_leader)
 
 
 def _broken_plan_rule(policy: PlanPolicy, p: Proposal) -> RuleResult:

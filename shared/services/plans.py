@@ -44,7 +44,7 @@ from shared.models.base import utcnow
 from shared.models.invoices import RecoveryStage
 from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.money import format_gbp
-from shared.services import ledger
+from shared.services import keyset, ledger
 from shared.services.actors import Actor
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -258,23 +258,9 @@ def _evaluate(
         legal_referral=any(d.recovery_stage in LEGAL_STAGES for d in debts),
         statement=statement,
     )
-    outcome, rules, needs_ie, needs_leader = plan_policy.APPROVE, [], False, False
-    for policy, team_leader_above in _policy_rows([d.department_id for d in debts]):
-        decision = plan_policy.decide(policy, proposal)
-        if decision.outcome != plan_policy.APPROVE:
-            outcome = plan_policy.REFER
-        needs_ie = needs_ie or plan_policy.needs_income_expenditure(policy, total)
-        needs_leader = needs_leader or total > team_leader_above
-        rules.extend(
-            {
-                "department": policy.department,
-                "rule": r.rule,
-                "passed": r.passed,
-                "explanation": r.explanation,
-            }
-            for r in decision.rules
-        )
-    return outcome, rules, needs_ie, needs_leader
+    policies = _policy_rows([d.department_id for d in debts])
+    e = plan_policy.evaluate(policies, proposal, total)
+    return e.outcome, e.rules, e.needs_income_expenditure, e.needs_team_leader
 
 
 def preview(
@@ -912,6 +898,11 @@ def live_plan_covering(account_id: int, invoice_ids: Sequence[int]) -> Arrangeme
 # --- the officers' queues, the plan page and policy admin (back office) ------------------------
 
 
+# Each queue is read a page at a time (shared/services/keyset.py): at 200,000 debtors
+# either can hold thousands of plans.
+QUEUE_PAGE_SIZE = 50
+
+
 @dataclass(frozen=True)
 class QueuedPlan:
     """A plan on one of the officers' queues."""
@@ -923,9 +914,22 @@ class QueuedPlan:
     summary: str  # the terms in words (describe_schedule)
     needs_team_leader: bool
     failed_rules: int
-    since: datetime  # proposed at (decision queue) or broken at (broken queue)
+    since: datetime  # proposed at (decision queue) or broken at (broken queue): the page order
     age_days: int
     end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanQueuePage(keyset.Page[QueuedPlan]):
+    ahead: int  # plans in the queue before this page
+
+    @property
+    def first_number(self) -> int:
+        return self.ahead + 1
+
+    @property
+    def last_number(self) -> int:
+        return self.ahead + len(self.items)
 
 
 def _queued(arrangement: Arrangement, account: DebtorAccount, since: datetime, today: date):
@@ -945,31 +949,74 @@ def _queued(arrangement: Arrangement, account: DebtorAccount, since: datetime, t
     )
 
 
-def awaiting_decision(today: date) -> list[QueuedPlan]:
-    """Plans referred to an officer (status proposed), oldest first."""
-    rows = db.session.execute(
-        sa.select(Arrangement, DebtorAccount)
-        .join(DebtorAccount, DebtorAccount.id == Arrangement.account_id)
-        .where(Arrangement.status == ArrangementStatus.PROPOSED)
-        .order_by(Arrangement.created_at, Arrangement.id)
-        .options(sa.orm.selectinload(Arrangement.instalments))
-    ).all()
-    return [_queued(a, account, a.created_at, today) for a, account in rows]
+@dataclass(frozen=True)
+class _Queue:
+    """One queue's statements, built once: its pages in (since, id) order and its counts."""
 
+    first: sa.Select
+    later: sa.Select
+    count: sa.Select
+    count_ahead: sa.Select  # the count, and the plans at or before the cursor
 
-def broken_to_review(today: date) -> list[QueuedPlan]:
-    """Broken plans no officer has looked at yet, longest broken first."""
-    rows = db.session.execute(
-        sa.select(Arrangement, DebtorAccount)
-        .join(DebtorAccount, DebtorAccount.id == Arrangement.account_id)
-        .where(
-            Arrangement.status == ArrangementStatus.BROKEN,
-            Arrangement.broken_reviewed_at.is_(None),
+    @classmethod
+    def of(cls, since: sa.ColumnElement, *where: sa.ColumnElement[bool]) -> _Queue:
+        rows = (
+            sa.select(Arrangement, DebtorAccount, since.label("since"))
+            .join(DebtorAccount, DebtorAccount.id == Arrangement.account_id)
+            .where(*where)
+            # One more query for the page's instalments (the terms in words), not one a plan.
+            .options(sa.orm.selectinload(Arrangement.instalments))
         )
-        .order_by(Arrangement.ended_at, Arrangement.id)
-        .options(sa.orm.selectinload(Arrangement.instalments))
-    ).all()
-    return [_queued(a, account, a.ended_at or a.updated_at, today) for a, account in rows]
+        first, later = keyset.statements(rows, since, Arrangement.id)
+        count = sa.select(sa.func.count()).select_from(Arrangement).where(*where)
+        shown = sa.not_(keyset.after_cursor(since, Arrangement.id))
+        return cls(first, later, count, count.add_columns(sa.func.count().filter(shown)))
+
+    def page(self, today: date, after: tuple[datetime, int] | None) -> PlanQueuePage:
+        rows, more = keyset.fetch(self.first, self.later, after, QUEUE_PAGE_SIZE)
+        if after is None:
+            count, ahead = db.session.scalar(self.count), 0
+        else:
+            count, ahead = db.session.execute(self.count_ahead, keyset.cursor_params(after)).one()
+        items = [_queued(a, account, since, today) for a, account, since in rows]
+        return PlanQueuePage(
+            items=items,
+            count=count,
+            next_after=keyset.cursor(items[-1].since, items[-1].id) if more else None,
+            is_first=after is None,
+            ahead=ahead,
+        )
+
+
+_AWAITING_DECISION = _Queue.of(
+    Arrangement.created_at, Arrangement.status == ArrangementStatus.PROPOSED
+)
+# Every way a plan breaks (plan_monitor._end) stamps ended_at, but the column came
+# (migration 0010) after the status, so an older broken plan may have none: it is
+# taken as broken when last changed, the date the queue shows. The key must not be
+# NULL, or the plan would sort differently on SQLite and PostgreSQL and never
+# appear on a later page.
+_BROKEN_TO_REVIEW = _Queue.of(
+    sa.func.coalesce(Arrangement.ended_at, Arrangement.updated_at),
+    Arrangement.status == ArrangementStatus.BROKEN,
+    Arrangement.broken_reviewed_at.is_(None),
+)
+
+
+def parse_queue_cursor(text: str | None) -> tuple[datetime, int] | None:
+    """Where a page of either queue starts; None (the first page) for anything that is
+    not a cursor a queue page made."""
+    return keyset.parse_cursor(text, datetime)
+
+
+def awaiting_decision(today: date, *, after: tuple[datetime, int] | None = None) -> PlanQueuePage:
+    """A page of the plans referred to an officer (status proposed), oldest first."""
+    return _AWAITING_DECISION.page(today, after)
+
+
+def broken_to_review(today: date, *, after: tuple[datetime, int] | None = None) -> PlanQueuePage:
+    """A page of the broken plans no officer has looked at yet, longest broken first."""
+    return _BROKEN_TO_REVIEW.page(today, after)
 
 
 @dataclass(frozen=True)

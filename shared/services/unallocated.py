@@ -25,7 +25,6 @@ bulk outside the ORM (the demo seed, the migration) are caught up by
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +43,7 @@ from shared.models import (
     UnallocatedCredit,
 )
 from shared.models.base import utcnow
-from shared.services import balances
+from shared.services import balances, keyset
 from shared.services.account_view import METHOD_WORDS
 
 PAGE_SIZE = 50
@@ -229,15 +228,9 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
-class QueuePage:
-    items: list[QueueItem]
-    count: int  # credits in the whole queue
+class QueuePage(keyset.Page[QueueItem]):
     total_pence: int  # unallocated money in the whole queue
-    next_after: str | None  # the cursor of the next page; None on the last
-    is_first: bool
 
-
-_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")
 
 _ITEM_COLUMNS = (
     UnallocatedCredit.credit_entry_id,
@@ -256,20 +249,12 @@ _ITEM_COLUMNS = (
 )
 
 
-def _items_query():
-    return (
-        sa.select(*_ITEM_COLUMNS)
-        .join(LedgerEntry, LedgerEntry.id == UnallocatedCredit.credit_entry_id)
-        .join(DebtorAccount, DebtorAccount.id == UnallocatedCredit.account_id)
-        .order_by(UnallocatedCredit.since, UnallocatedCredit.credit_entry_id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-    )
-
-
-_FIRST_PAGE = _items_query()
-_LATER_PAGE = _items_query().where(
-    sa.tuple_(UnallocatedCredit.since, UnallocatedCredit.credit_entry_id)
-    > sa.tuple_(sa.bindparam("after_since", type_=sa.Date), sa.bindparam("after_id"))
+_FIRST_PAGE, _LATER_PAGE = keyset.statements(
+    sa.select(*_ITEM_COLUMNS)
+    .join(LedgerEntry, LedgerEntry.id == UnallocatedCredit.credit_entry_id)
+    .join(DebtorAccount, DebtorAccount.id == UnallocatedCredit.account_id),
+    UnallocatedCredit.since,
+    UnallocatedCredit.credit_entry_id,
 )
 _TOTALS = sa.select(
     sa.func.count(), sa.func.coalesce(sa.func.sum(UnallocatedCredit.unallocated_pence), 0)
@@ -279,13 +264,7 @@ _TOTALS = sa.select(
 def parse_cursor(text: str | None) -> tuple[date, int] | None:
     """The (since, credit entry id) a page starts after; None (the first page) for
     anything that is not a cursor this module made."""
-    match = _CURSOR.match(text or "")
-    if match is None:
-        return None
-    try:
-        return date.fromisoformat(match[1]), int(match[2])
-    except ValueError:
-        return None
+    return keyset.parse_cursor(text, date)
 
 
 def _what(kind, method, amount_pence: int) -> str:
@@ -301,15 +280,8 @@ def _what(kind, method, amount_pence: int) -> str:
 
 def queue_page(today: date, *, after: tuple[date, int] | None = None) -> QueuePage:
     """A page of credits with unallocated money, oldest first, and the queue's totals."""
-    if after is None:
-        rows = db.session.execute(_FIRST_PAGE, {"limit": PAGE_SIZE + 1}).all()
-    else:
-        rows = db.session.execute(
-            _LATER_PAGE, {"limit": PAGE_SIZE + 1, "after_since": after[0], "after_id": after[1]}
-        ).all()
+    rows, more = keyset.fetch(_FIRST_PAGE, _LATER_PAGE, after, PAGE_SIZE)
     count, total = db.session.execute(_TOTALS).one()
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
     items = [
         QueueItem(
             credit_entry_id=r.credit_entry_id,
@@ -331,7 +303,7 @@ def queue_page(today: date, *, after: tuple[date, int] | None = None) -> QueuePa
         items=items,
         count=int(count),
         total_pence=int(total),
-        next_after=f"{last.since.isoformat()}.{last.credit_entry_id}" if more and last else None,
+        next_after=keyset.cursor(last.since, last.credit_entry_id) if more and last else None,
         is_first=after is None,
     )
 

@@ -198,7 +198,7 @@ def test_a_second_miss_breaks_the_plan_and_returns_its_debts_to_their_stage(db, 
     assert broken.end_reason == "2 payments missed"
     assert broken.ended_at is not None
     assert broken.broken_reviewed_at is None
-    assert [q.id for q in plans.broken_to_review(day)] == [plan["plan_id"]]
+    assert [q.id for q in plans.broken_to_review(day).items] == [plan["plan_id"]]
     invoice = db.session.get(Invoice, plan["invoice_id"])
     assert invoice.recovery_stage.value == stage_at_start
     assert templates(db) == ["plan_active", "plan_broken"]  # no "please pay to keep it"

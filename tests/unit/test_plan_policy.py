@@ -193,3 +193,25 @@ def test_the_facts_come_from_the_schedule_and_statement():
 def test_a_policy_with_a_negative_limit_cannot_be_made():
     with pytest.raises(ValueError, match="min_instalment_pence"):
         replace(DEFAULT_POLICY, min_instalment_pence=-1)
+
+
+def test_a_plan_over_several_departments_is_referred_if_any_department_would_refer_it():
+    from shared.domain.plan_policy import evaluate
+
+    strict = replace(DEFAULT_POLICY, department="Adult social care", max_length_months=3)
+    result = evaluate([(TRADE_WASTE, 300_000), (strict, 300_000)], GOOD, GOOD.total_pence)
+
+    assert result.outcome == REFER
+    assert len(result.rules) == 2 * len(RULES)
+    failed = [(r["department"], r["rule"]) for r in result.rules if not r["passed"]]
+    assert failed == [("Adult social care", LENGTH)]
+    assert (result.needs_income_expenditure, result.needs_team_leader) == (True, False)
+
+
+def test_any_department_s_threshold_makes_a_plan_a_team_leader_s_decision():
+    from shared.domain.plan_policy import evaluate
+
+    result = evaluate([(TRADE_WASTE, 300_000), (TRADE_WASTE, 50_000)], GOOD, GOOD.total_pence)
+
+    assert result.outcome == APPROVE
+    assert result.needs_team_leader

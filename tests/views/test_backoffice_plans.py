@@ -26,6 +26,7 @@ from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
+from tests.views.test_portal_account import count_queries
 
 TODAY = date.today()
 QUEUE = "/backoffice/plans"
@@ -500,3 +501,201 @@ def test_the_case_view_links_each_plan_and_the_navigation_links_the_queue(
 
     assert page.select_one(f"#plans ~ table a[href='{plan_path(arrangement)}']")
     assert page.select_one(f".govuk-service-navigation a[href='{QUEUE}']")
+
+
+# --- paging the queues ---------------------------------------------------------------------------
+
+
+def _plans_at(db, department, *created_at) -> list[Arrangement]:
+    """Proposed plans created at these times, in id order."""
+    made = []
+    for n, at in enumerate(created_at):
+        account, invoices = debts(department, 30_000, surname=f"Queued{n}")
+        made.append(propose(account, invoices, statement=False))
+        db.session.execute(
+            sa.update(Arrangement).where(Arrangement.id == made[-1].id).values(created_at=at)
+        )
+    db.session.commit()
+    return made
+
+
+def _broken_at(db, department, *ended_at) -> list[Arrangement]:
+    """Broken, unreviewed plans that broke at these times, in id order. A time of None
+    is a plan broken before ended_at was recorded: it broke when last changed, 3 days ago."""
+    made = _plans_at(db, department, *[datetime.now()] * len(ended_at))
+    for arrangement, at in zip(made, ended_at, strict=True):
+        db.session.execute(
+            sa.update(Arrangement)
+            .where(Arrangement.id == arrangement.id)
+            .values(
+                status=ArrangementStatus.BROKEN,
+                ended_at=at,
+                updated_at=datetime.now() - timedelta(days=3),
+            )
+        )
+    db.session.commit()
+    return made
+
+
+def _walk(client, path) -> list:
+    """Every page of a queue, from the first by its "Next page" links."""
+    pages = [parse(client.get(path))]
+    while (link := pages[-1].select_one(".govuk-pagination__next a")) is not None:
+        pages.append(parse(client.get(link["href"])))
+    return pages
+
+
+def _ranges(pages) -> list[str]:
+    return [text(page.select_one("#queue-range")) for page in pages]
+
+
+def test_the_decision_queue_pages_oldest_first_with_no_plan_repeated_or_skipped(
+    client, db, department, officer, monkeypatch
+):
+    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 3)
+    same_second = datetime.now().replace(microsecond=0) - timedelta(days=2)
+    # Four proposed in the same second, across the first page's end: their ids decide.
+    made = _plans_at(
+        db,
+        department,
+        same_second,
+        same_second - timedelta(days=1),
+        same_second,
+        same_second,
+        same_second + timedelta(hours=1),
+        same_second,
+        same_second - timedelta(days=3),
+    )
+    oldest_first = [a.id for a in sorted(made, key=lambda a: (a.created_at, a.id))]
+    signed_in_session(client, officer)
+
+    pages = _walk(client, QUEUE)
+
+    shown = [[int(tr["data-plan-id"]) for tr in p.select("#plan-queue tbody tr")] for p in pages]
+    assert shown == [oldest_first[:3], oldest_first[3:6], oldest_first[6:]]
+    assert _ranges(pages) == ["Plans 1 to 3 of 7", "Plans 4 to 6 of 7", "Plan 7 of 7"]
+    assert text(pages[1].title).startswith("Payment plans awaiting a decision (plans 4 to 6 of 7)")
+    assert pages[0].select_one(".govuk-pagination__prev") is None
+    for later in pages[1:]:
+        assert later.select_one(".govuk-pagination__prev a")["href"] == QUEUE
+
+
+def test_a_plan_decided_while_an_officer_pages_the_queue_moves_no_other_plan(
+    client, db, department, officer, monkeypatch
+):
+    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
+    made = _plans_at(db, department, *[datetime.now() - timedelta(days=d) for d in (5, 4, 3, 2)])
+    signed_in_session(client, officer)
+    first = parse(client.get(QUEUE))
+    next_page = first.select_one(".govuk-pagination__next a")["href"]
+
+    post(client, plan_path(made[0], "approve"))
+    second = parse(client.get(next_page))
+
+    assert [int(tr["data-plan-id"]) for tr in second.select("#plan-queue tbody tr")] == [
+        made[2].id,
+        made[3].id,
+    ]
+    # Counted as they are now: one plan ahead of this page, three in the queue.
+    assert text(second.select_one("#queue-range")) == "Plans 2 to 3 of 3"
+
+
+@pytest.mark.parametrize("path", [QUEUE, BROKEN])
+@pytest.mark.parametrize(
+    "after",
+    [
+        "nonsense",
+        "2026-02-30T10:00:00.5",  # no such day
+        "2026-01-01T10:00:00.1234567890123456789",  # an id no BIGINT holds
+        "2026-01-01T10:00:00+01:00.5",  # an offset: the times are naive UTC
+        "2026-01-01.5.5",
+        "",
+    ],
+)
+def test_a_cursor_no_page_made_shows_the_first_page_of_either_queue(
+    client, db, department, officer, path, after
+):
+    made = _plans_at(db, department, datetime.now())
+    if path == BROKEN:
+        _broken(db, made[0])
+    signed_in_session(client, officer)
+
+    response = client.get(path, query_string={"after": after})
+
+    assert response.status_code == 200
+    page = parse(response)
+    assert text(page.select_one("#queue-range")) == "Plan 1 of 1"
+    assert page.select_one(".govuk-pagination") is None
+
+
+def test_a_cursor_past_the_end_of_the_queue_says_so_and_links_back_to_the_start(
+    client, db, department, officer
+):
+    _plans_at(db, department, datetime.now() - timedelta(days=1))
+    signed_in_session(client, officer)
+
+    page = parse(client.get(QUEUE, query_string={"after": "2999-01-01T00:00:00.1"}))
+
+    assert page.select("#plan-queue") == []
+    assert "No more payment plans are waiting for a decision" in text(page)
+    assert page.select_one(f"main a[href='{QUEUE}']") is not None
+
+
+def test_the_broken_queue_pages_longest_broken_first_including_plans_with_no_broken_date(
+    client, db, department, officer, monkeypatch
+):
+    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
+    tie = datetime.now().replace(microsecond=0) - timedelta(days=5)
+    made = _broken_at(db, department, tie, None, tie - timedelta(days=1), tie, None)
+    by_key = sorted(made, key=lambda a: (a.ended_at or a.updated_at, a.id))
+    signed_in_session(client, officer)
+
+    pages = _walk(client, BROKEN)
+
+    shown = [
+        [int(c["id"].removeprefix("broken-")) for c in p.select(".govuk-summary-card")]
+        for p in pages
+    ]
+    assert shown == [[a.id for a in by_key[i : i + 2]] for i in (0, 2, 4)]
+    assert _ranges(pages) == ["Plans 1 to 2 of 5", "Plans 3 to 4 of 5", "Plan 5 of 5"]
+    undated = text(pages[-1].select_one(f"#broken-{made[4].id}"))
+    assert "3 days ago" in undated
+
+
+def test_reviewing_a_plan_from_a_later_page_returns_to_the_first_page_without_it(
+    client, db, department, officer, monkeypatch
+):
+    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
+    made = _broken_at(db, department, *[datetime.now() - timedelta(days=d) for d in (9, 8, 7)])
+    signed_in_session(client, officer)
+    [_, second] = _walk(client, BROKEN)
+    assert second.select_one(f"form[action='{plan_path(made[2], 'reviewed')}']")
+
+    response = post(client, plan_path(made[2], "reviewed"), note="Spoke to them")
+
+    assert response.headers["Location"] == BROKEN
+    [only] = _walk(client, BROKEN)
+    assert [c["id"] for c in only.select(".govuk-summary-card")] == [
+        f"broken-{made[0].id}",
+        f"broken-{made[1].id}",
+    ]
+    assert text(only.select_one("#queue-range")) == "Plans 1 to 2 of 2"
+
+
+@pytest.mark.parametrize("path", [QUEUE, BROKEN])
+def test_a_queue_page_costs_the_same_queries_however_many_plans_are_on_it_or_in_the_queue(
+    client, db, department, officer, monkeypatch, path
+):
+    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 3)
+    make = _broken_at if path == BROKEN else _plans_at
+    make(db, department, datetime.now() - timedelta(days=30))
+    signed_in_session(client, officer)
+    one_plan = count_queries(db, lambda: client.get(path))
+
+    make(db, department, *[datetime.now() - timedelta(days=d) for d in range(1, 9)])
+    next_page = parse(client.get(path)).select_one(".govuk-pagination__next a")["href"]
+    full_page = count_queries(db, lambda: client.get(path))
+    later_page = count_queries(db, lambda: client.get(next_page))
+
+    assert full_page == one_plan
+    assert later_page == one_plan
