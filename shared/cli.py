@@ -174,8 +174,25 @@ def monitor_command(day) -> None:
     click.echo(", ".join(f"{k} {v}" for k, v in counts.as_dict().items()) + f" ({elapsed:.1f} s)")
 
 
+staff = AppGroup("staff", help="Back-office staff.")
+
+
+@staff.command("reencrypt-totp")
+def reencrypt_totp_command() -> None:
+    """Re-encrypt every authenticator secret under the first TOTP_ENCRYPTION_KEYS key."""
+    from shared.models.encrypted import UndecryptableValue
+    from shared.services.staff_secrets import reencrypt_totp_secrets
+
+    try:
+        changed = reencrypt_totp_secrets()
+    except UndecryptableValue as exc:
+        raise click.ClickException(f"{exc} Nothing was changed.") from None
+    click.echo(f"Re-encrypted {changed} authenticator secret{'' if changed == 1 else 's'}.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(payments)
     app.cli.add_command(outbox)
     app.cli.add_command(plans)
+    app.cli.add_command(staff)

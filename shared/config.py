@@ -123,6 +123,13 @@ SETTINGS: tuple[Setting, ...] = (
         "2",
         "missed instalments that break a payment plan (its debts return to recovery)",
     ),
+    Setting(
+        "TOTP_ENCRYPTION_KEYS",
+        "",
+        "comma-separated Fernet keys that encrypt staff authenticator secrets at rest: the "
+        "first encrypts, every one decrypts; must be set in production (empty derives a "
+        "development key from SECRET_KEY)",
+    ),
 )
 
 _ENVS = {"development", "test", "production"}
@@ -216,6 +223,57 @@ def _bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+_NEW_FERNET_KEY = (
+    "make one with: python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
+
+
+def _totp_encryption_keys(raw: str, app_env: str, secret_key: str) -> tuple[str, ...]:
+    """The Fernet keys for staff authenticator secrets, first one current.
+
+    Outside production an empty setting derives a key from SECRET_KEY, so the demo
+    and the tests need no set-up. Production never derives one: the key is kept and
+    rotated on its own, so a leaked SECRET_KEY does not also open the secrets, and
+    changing SECRET_KEY does not make every authenticator app unusable.
+    """
+    from cryptography.fernet import Fernet
+
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not keys:
+        if app_env == "production":
+            raise ConfigError(
+                "TOTP_ENCRYPTION_KEYS is not set: production needs its own key to encrypt "
+                f"staff authenticator secrets ({_NEW_FERNET_KEY})"
+            )
+        return (_derived_fernet_key(secret_key),)
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # Never echo the value: it is (meant to be) a secret.
+            raise ConfigError(
+                f"TOTP_ENCRYPTION_KEYS key {number} of {len(keys)} is not a Fernet key "
+                f"(32 url-safe base64-encoded bytes; {_NEW_FERNET_KEY})"
+            ) from None
+    return keys
+
+
+def _derived_fernet_key(secret_key: str) -> str:
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"council-recovery: staff TOTP secret encryption (development only)",
+    ).derive(secret_key.encode())
+    return base64.urlsafe_b64encode(derived).decode()
+
+
 def load_config(environ: dict[str, str] | None = None, **overrides: object) -> dict[str, object]:
     """Build the Flask config mapping from the environment (or the given dict).
 
@@ -272,6 +330,9 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
             "PLAN_DUE_REMINDER_DAYS", str(raw["PLAN_DUE_REMINDER_DAYS"]), 0
         ),
         "PLAN_MISSES_TO_BREAK": _int("PLAN_MISSES_TO_BREAK", str(raw["PLAN_MISSES_TO_BREAK"]), 1),
+        "TOTP_ENCRYPTION_KEYS": _totp_encryption_keys(
+            str(raw["TOTP_ENCRYPTION_KEYS"]), app_env, secret
+        ),
         # Sessions: never readable by scripts, not sent cross-site; Secure
         # whenever we are not on the plain-HTTP local demo.
         "SESSION_COOKIE_HTTPONLY": True,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.extensions import db
 from shared.models.base import created_at_column, enum_type
+from shared.models.encrypted import EncryptedText
 
 
 class StaffRole(enum.StrEnum):
@@ -28,8 +29,9 @@ class StaffUser(db.Model):
     role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole, "staff_role"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     # Made when the person first reaches the set-up page; only counts once
-    # they have typed a code from it (totp_enrolled_at).
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # they have typed a code from it (totp_enrolled_at). Encrypted at rest, so a
+    # copy of the database cannot make anyone's codes; a plain str in Python.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("TOTP_ENCRYPTION_KEYS"))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     # The last 30-second step whose code was accepted: a code for that step or
     # an earlier one is refused, so a code cannot be used twice.

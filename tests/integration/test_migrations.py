@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
 from flask_migrate import downgrade, upgrade
 
 from shared.extensions import db
-from shared.models import APPEND_ONLY_TABLES, PaymentMethod
+from shared.models import (
+    APPEND_ONLY_TABLES,
+    ContactEvent,
+    ContactKind,
+    PaymentMethod,
+    StaffUser,
+)
 from shared.services import ledger
 from shared.services.actors import SYSTEM
-from tests.factories import make_account, make_department
+from tests.factories import make_account, make_department, make_staff
 
 # SQLite's reflection cannot read expression indexes (the case search's, migration
 # 0005) and says so; alembic compares them on PostgreSQL.
@@ -41,6 +49,83 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(app):
     assert tables == set()
     upgrade()
     assert _schema_differences() == []
+
+
+def _stored_secrets() -> dict[int, str | None]:
+    """staff_users.totp_secret as it is in the database, by staff id."""
+    with db.engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT id, totp_secret FROM staff_users")).all())
+
+
+def _migrate(step, **kw) -> None:
+    # On PostgreSQL a read the session still has open holds a lock on staff_users
+    # that the migration's ALTER TABLE would wait for for ever.
+    db.session.close()
+    step(**kw)
+
+
+def _secret_column_type() -> str:
+    columns = sa.inspect(db.engine).get_columns("staff_users")
+    return str(next(c["type"] for c in columns if c["name"] == "totp_secret"))
+
+
+@_EXPRESSION_INDEXES_UNREFLECTED
+def test_migration_0011_encrypts_stored_secrets_and_its_downgrade_restores_them(app):
+    secret = pyotp.random_base32()
+    set_up, not_set_up = make_staff(totp_secret=secret).id, make_staff().id
+    # Rows pointing at staff_users: on SQLite a migration that copies and drops the
+    # table (batch mode's way to change a type) fails on them.
+    db.session.add(
+        ContactEvent(
+            account_id=make_account().id, kind=ContactKind.NOTE, summary="Called", staff_id=set_up
+        )
+    )
+    db.session.commit()
+
+    _migrate(downgrade, revision="0010")
+    assert _stored_secrets() == {set_up: secret, not_set_up: None}
+    assert _secret_column_type() == "VARCHAR(64)"
+
+    _migrate(upgrade)
+    stored = _stored_secrets()
+    assert stored[not_set_up] is None
+    assert secret not in stored[set_up]
+    db.session.expire_all()
+    assert db.session.get(StaffUser, set_up).totp_secret == secret
+    assert db.session.scalar(sa.select(ContactEvent.staff_id)) == set_up
+    assert _schema_differences() == []
+
+
+def test_migration_0011_encrypts_with_the_first_key_the_running_app_has(app):
+    key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    secret = pyotp.random_base32()
+    person = make_staff(totp_secret=secret).id
+    _migrate(downgrade, revision="0010")
+
+    app.config["TOTP_ENCRYPTION_KEYS"] = (key_b, key_a)
+    _migrate(upgrade)
+
+    token = _stored_secrets()[person]
+    assert Fernet(key_b).decrypt(token.encode()).decode() == secret
+
+
+def test_migration_0011_downgrade_refuses_secrets_no_key_opens_and_changes_nothing(app, capsys):
+    person = make_staff(totp_secret=pyotp.random_base32()).id
+    before = _stored_secrets()
+
+    app.config["TOTP_ENCRYPTION_KEYS"] = (Fernet.generate_key().decode(),)
+    # Flask-Migrate logs the error and exits 1, as `flask db downgrade` does.
+    with pytest.raises(SystemExit):
+        _migrate(downgrade, revision="0010")
+
+    assert (
+        f"Error: cannot decrypt staff_users.totp_secret for staff ids [{person}] with any key "
+        "in TOTP_ENCRYPTION_KEYS" in capsys.readouterr().err
+    )
+
+    assert _stored_secrets() == before
+    assert _secret_column_type() == "TEXT"
+    assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0011"
 
 
 def _book_with_a_payment():

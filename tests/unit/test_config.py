@@ -1,4 +1,5 @@
 import pytest
+from cryptography.fernet import Fernet
 
 from shared.config import DEFAULT_SECRET_KEY, ConfigError, load_config, redact_url
 
@@ -17,7 +18,13 @@ def test_production_refuses_the_default_secret_key():
 
 
 def test_production_with_a_real_secret_gets_secure_cookies():
-    config = load_config(environ={"APP_ENV": "production", "SECRET_KEY": "x" * 40})
+    config = load_config(
+        environ={
+            "APP_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        }
+    )
     assert config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -4,6 +4,7 @@ import base64
 import hashlib
 
 import pytest
+from cryptography.fernet import Fernet
 
 from shared.app import create_app
 from shared.config import load_config
@@ -83,6 +84,7 @@ def test_strict_transport_security_is_sent_in_production(database_url):
         DATABASE_URL=database_url,
         REDIS_URL=TEST_REDIS_URL,
         SECRET_KEY="a-production-length-secret-key-for-this-test-only",
+        TOTP_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     response = create_app(config).test_client().get("/")
 
