@@ -4,7 +4,8 @@ Reference data (departments, demo staff) goes through the ORM and is created
 only when missing, so seeding twice never duplicates it. Debtors and
 everything hanging off them are generated in chunks and bulk-written (see
 generate.py and writers.py); each run appends a new batch after whatever is
-already there.
+already there. A small share of each batch's debtors then get instalment plans
+in every state (plans.py), bulk-written the same way.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from datetime import date
 from random import Random
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from shared.demo import catalogue
+from shared.demo import plans as demo_plans
 from shared.demo.generate import (
     ACCOUNT_REFERENCE_PREFIX,
     INVOICE_NUMBER_PREFIX,
@@ -33,7 +36,18 @@ from shared.demo.pipeline import WriterPool
 from shared.demo.pools import build_pools
 from shared.demo.writers import writer_for
 from shared.extensions import db
-from shared.models import Address, Allocation, DebtorAccount, Invoice, ServiceDepartment, StaffUser
+from shared.models import (
+    Address,
+    Allocation,
+    Arrangement,
+    ArrangementDebt,
+    ArrangementStatus,
+    DebtorAccount,
+    Invoice,
+    ServiceDepartment,
+    StaffUser,
+)
+from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.services import unallocated
 
 DEFAULT_CHUNK = 5_000
@@ -114,14 +128,15 @@ def seed_demo(
     chunk_size: int = DEFAULT_CHUNK,
     writers: int | None = None,
 ) -> dict[str, int]:
-    """Append `debtors` debtors with invoices, payments and history; return rows added per table."""
+    """Append `debtors` debtors with invoices, payments, history and a few instalment plans;
+    return rows added per table."""
     if debtors < 0:
         raise ValueError("debtors must not be negative")
     today = today or date.today()
     department_ids, departments_created = ensure_departments()
     staff_ids, staff_created = ensure_staff()
     counts = {"service_departments": departments_created, "staff_users": staff_created}
-    counts.update({table: 0 for table in TABLES})
+    counts.update({table: 0 for table in (*TABLES, *demo_plans.PLAN_TABLES)})
     if debtors == 0:
         return counts
 
@@ -131,8 +146,11 @@ def seed_demo(
         raise ValueError("demo data needs a database file or server, not in-memory SQLite")
     if writers is None:
         writers = PARALLEL_WRITERS if engine.dialect.name == "postgresql" else 1
+    # Read before the writers start: the plans follow the app's monitor settings.
+    plan_settings = demo_plans.Settings.from_config(current_app.config)
     db.session.close()  # nothing of ours holds a transaction open while the writers run
     admin = writer_for(engine)
+    sequenced = (*TABLES, *demo_plans.NEW_ID_TABLES)
     try:
         counters = Counters(
             ids={table: admin.max_id(table) + 1 for table in TABLES},
@@ -147,6 +165,7 @@ def seed_demo(
         )
         admin.rollback()
         first_entry_id = counters.ids["ledger_entries"]
+        first_account_id = counters.ids["debtor_accounts"]
         # Keyed by where this batch starts, so a second run on the same database
         # produces new people rather than the first batch's twins.
         rng = Random(f"demo-seed:{seed}:{counters.ids['debtor_accounts']}")
@@ -182,13 +201,29 @@ def seed_demo(
             pool.close(raise_errors=False)  # the chunks already queued still land
             raise
         pool.close()
+        # Plans need the debtors' invoices and payments in the database, so they come
+        # after every chunk is written, from a generator of their own: the debtors stay
+        # exactly what they were before plans were added.
+        plan_counts = demo_plans.seed_plans(
+            admin,
+            debtors=debtors,
+            first_account_id=first_account_id,
+            last_account_id=counters.ids["debtor_accounts"] - 1,
+            rng=Random(f"demo-plans:{seed}:{first_account_id}"),
+            today=today,
+            staff_ids=staff_ids,
+            settings=plan_settings,
+            next_ids=counters.ids,
+        )
+        for table, n in plan_counts.items():
+            counts[table] += n
     except BaseException:
         with contextlib.suppress(Exception):  # keep the original error, not this one
-            admin.sync_sequences(TABLES)
+            admin.sync_sequences(sequenced)
         raise
     else:
-        admin.sync_sequences(TABLES)
-        admin.analyze(TABLES)
+        admin.sync_sequences(sequenced)
+        admin.analyze((*TABLES, *demo_plans.PLAN_TABLES))
     finally:
         admin.close()
     # Bulk rows bypass the ORM hook that keeps the unallocated payments queue in step.
@@ -231,14 +266,47 @@ def demo_bills(limit: int = 3) -> list[DemoBill]:
     """A few unpaid demo invoices someone can try paying in the portal.
 
     Only accounts a real council would let pay online without a conversation:
-    not vulnerable, not in Breathing Space, not deceased.
+    not vulnerable, not in Breathing Space, not deceased; and no bill already in
+    a payment plan. Where the demo has one, the first bill is on an account with
+    an active payment plan and an email on file: `flask demo logins` suggests
+    creating a login for it, so Your account then shows a plan.
     """
-    allocated = (
-        sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount_pence).label("paid"))
-        .group_by(Allocation.invoice_id)
-        .subquery()
+    first = _payable_bills(
+        1,
+        # Not correlated: the accounts with an active plan are listed once, not per invoice.
+        DebtorAccount.id.in_(
+            sa.select(Arrangement.account_id).where(Arrangement.status == ArrangementStatus.ACTIVE)
+        ),
+        DebtorAccount.email.is_not(None),
     )
-    outstanding = (Invoice.total_pence - sa.func.coalesce(allocated.c.paid, 0)).label("outstanding")
+    rest = _payable_bills(
+        limit - len(first), *[Invoice.number != bill.invoice_number for bill in first]
+    )
+    return first + rest
+
+
+def _payable_bills(limit: int, *conditions) -> list[DemoBill]:
+    if limit <= 0:
+        return []
+    # Per invoice, in invoice order, so the query stops at the first few it finds
+    # instead of totalling every allocation in a large demo.
+    outstanding = (
+        Invoice.total_pence
+        - sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0))
+        .where(Allocation.invoice_id == Invoice.id)
+        .correlate(Invoice)
+        .scalar_subquery()
+    ).label("outstanding")
+    in_live_plan = (
+        sa.select(ArrangementDebt.invoice_id)
+        .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
+        .where(
+            ArrangementDebt.invoice_id == Invoice.id,
+            Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES),
+        )
+        .correlate(Invoice)
+        .exists()
+    )
     rows = db.session.execute(
         sa.select(
             Invoice.number,
@@ -247,7 +315,6 @@ def demo_bills(limit: int = 3) -> list[DemoBill]:
             DebtorAccount.reference,
             DebtorAccount.email,
         )
-        .join(allocated, allocated.c.invoice_id == Invoice.id, isouter=True)
         .join(DebtorAccount, DebtorAccount.id == Invoice.account_id)
         .join(Address, sa.and_(Address.account_id == DebtorAccount.id, Address.is_primary))
         .where(
@@ -255,6 +322,8 @@ def demo_bills(limit: int = 3) -> list[DemoBill]:
             ~DebtorAccount.deceased,
             DebtorAccount.breathing_space_type.is_(None),
             outstanding >= 2_000,
+            ~in_live_plan,
+            *conditions,
         )
         .order_by(Invoice.id)
         .limit(limit)

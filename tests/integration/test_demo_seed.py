@@ -12,12 +12,46 @@ import pytest
 import sqlalchemy as sa
 
 from shared.app import create_app
-from shared.demo import DEMO_PASSWORD, seed_demo
+from shared.demo import DEMO_PASSWORD, demo_bills, seed_demo
+from shared.demo.plans import (
+    ACTIVE_CARD,
+    ACTIVE_DIRECT_DEBIT,
+    ACTIVE_IN_ARREARS,
+    BROKEN,
+    COMPLETED,
+    COUNTER_OFFERED,
+    PROPOSED,
+    PROPOSED_FOR_TEAM_LEADER,
+    REJECTED,
+    quotas,
+)
+from shared.domain import schedules
 from shared.domain.vat import VatRate, vat_on
 from shared.extensions import db as _db
-from shared.models import DebtorAccount, DebtorKind, StaffRole, postcode_key
+from shared.models import (
+    Allocation,
+    Arrangement,
+    AuditLog,
+    Channel,
+    ContactEvent,
+    DebtorAccount,
+    DebtorKind,
+    Invoice,
+    LedgerEntry,
+    OutboxMessage,
+    PortalRelationship,
+    PortalUser,
+    PortalUserAccount,
+    StaffRole,
+    StaffUser,
+    postcode_key,
+)
 from shared.reports.reconciliation import ledger_discrepancies
+from shared.services import account_view, plan_monitor
 from tests.conftest import _is_postgres, _truncate_all, make_config
+from tests.factories import password_hash
+from tests.views.conftest import signed_in_session
+from tests.views.pages import parse
 
 TODAY = date(2026, 6, 30)
 
@@ -189,17 +223,24 @@ def test_the_invoices_mix_paid_part_paid_overdue_and_current_with_stages_that_ma
             db, "SELECT id FROM debtor_accounts WHERE breathing_space_type IS NOT NULL OR deceased"
         )
     }
+    # Recovery pauses for an invoice in a payment plan: it keeps the stage it had when
+    # the plan began, even once the plan has paid it off.
+    stage_at_plan_start = dict(rows(db, "SELECT invoice_id, stage_at_start FROM arrangement_debts"))
+    assert stage_at_plan_start
 
     mix = {"paid": 0, "part_paid": 0, "overdue": 0, "current": 0}
     for invoice in rows(db, INVOICE_STATE):
         overdue_days = (TODAY - as_date(invoice.due_date)).days
+        in_plan = invoice.id in stage_at_plan_start
+        if in_plan:
+            assert invoice.recovery_stage == stage_at_plan_start[invoice.id]
         if invoice.outstanding == 0:
             mix["paid"] += 1
-            assert invoice.recovery_stage == "none"
+            assert in_plan or invoice.recovery_stage == "none"
             continue
         mix["part_paid" if invoice.allocated else "overdue" if overdue_days > 0 else "current"] += 1
-        if invoice.account_id in paused:
-            continue  # recovery froze when Breathing Space began or the debtor died
+        if invoice.account_id in paused or in_plan:
+            continue  # recovery froze when Breathing Space began, the debtor died or a plan began
         if overdue_days < 14:
             assert invoice.recovery_stage == "none"
         elif overdue_days < 28:
@@ -407,3 +448,368 @@ def test_demo_logins_names_an_account_whose_login_can_really_be_created(app, db)
     candidate = portal_accounts.start_link(bill.account_reference, bill.postcode)
     assert candidate is not None
     assert [p.channel.value for p in candidate.contact_points][:1] == ["email"]
+
+
+# --- instalment plans ---------------------------------------------------------------------------
+
+DEMO_PLAN_DEBTORS = 300  # what `make run` seeds
+
+
+def demo_plans(db) -> list:
+    return db.session.scalars(sa.select(Arrangement).order_by(Arrangement.id)).all()
+
+
+def by_status(plans) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for plan in plans:
+        found.setdefault(plan.status.value, []).append(plan)
+    return found
+
+
+def allocated_to(db, invoice_ids, *, since=None) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0)).where(
+        Allocation.invoice_id.in_(list(invoice_ids))
+    )
+    if since is not None:
+        query = query.where(Allocation.created_at >= since)
+    return int(db.session.scalar(query))
+
+
+def plan_fingerprint(db) -> list[tuple]:
+    return [
+        (
+            plan.account_id,
+            plan.status.value,
+            plan.frequency.value,
+            plan.payment_route.value,
+            plan.total_pence,
+            plan.start_date,
+            plan.created_at,
+            tuple(sorted(d.invoice_id for d in plan.debts)),
+            tuple(
+                (i.sequence, i.due_date, i.amount_pence, i.paid_pence, i.paid_on, i.missed_on)
+                for i in plan.instalments
+            ),
+        )
+        for plan in demo_plans(db)
+    ]
+
+
+def monitor_readings(db) -> list[tuple]:
+    return [
+        (
+            plan.id,
+            plan.status.value,
+            plan.ended_at,
+            tuple((i.paid_pence, i.paid_on, i.missed_on, i.reminded_at) for i in plan.instalments),
+        )
+        for plan in demo_plans(db)
+    ]
+
+
+def test_a_fixed_small_share_of_debtors_get_plans_and_tiny_demos_get_none():
+    small, large = quotas(DEMO_PLAN_DEBTORS), quotas(200_000)
+    assert 15 <= sum(small.values()) <= 21  # about 6% of 300
+    for kind, n in small.items():
+        assert n >= 1, kind
+        assert abs(large[kind] / 200_000 - n / DEMO_PLAN_DEBTORS) < 0.002, kind
+    assert sum(quotas(30).values()) == 0
+
+
+def test_300_debtors_include_plans_in_every_state_for_people_who_still_owe(app, db):
+    counts = seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    wanted = quotas(DEMO_PLAN_DEBTORS)
+    plans = demo_plans(db)
+    status = by_status(plans)
+    assert {s: len(p) for s, p in status.items()} == {
+        "active": wanted[ACTIVE_CARD] + wanted[ACTIVE_DIRECT_DEBIT] + wanted[ACTIVE_IN_ARREARS],
+        "proposed": wanted[PROPOSED] + wanted[PROPOSED_FOR_TEAM_LEADER],
+        "counter_offered": wanted[COUNTER_OFFERED],
+        "broken": wanted[BROKEN],
+        "completed": wanted[COMPLETED],
+        "cancelled": wanted[REJECTED],
+    }
+    assert counts["arrangements"] == len(plans)
+    for table in ("arrangements", "arrangement_debts", "instalments", "audit_log"):
+        assert scalar(db, f"SELECT COUNT(*) FROM {table}") == counts[table] > 0
+
+    # People the council may ask for payment, one plan each.
+    accounts = {a.id: a for a in db.session.scalars(sa.select(DebtorAccount))}
+    assert len({p.account_id for p in plans}) == len(plans)
+    for plan in plans:
+        account = accounts[plan.account_id]
+        assert account.kind == DebtorKind.PERSON
+        assert not account.deceased and account.breathing_space_type is None
+
+    active = status["active"]
+    assert {p.payment_route.value for p in active} == {"card", "direct_debit"}
+    for plan in active:
+        paid = [i for i in plan.instalments if i.paid_pence == i.amount_pence]
+        upcoming = [i for i in plan.instalments if i.due_date > TODAY]
+        assert paid and all(i.paid_on and i.paid_on <= TODAY for i in paid)
+        assert upcoming and upcoming[0].due_date <= TODAY + timedelta(days=14)
+    in_arrears = [p for p in active if any(i.missed_on for i in p.instalments)]
+    assert len(in_arrears) == wanted[ACTIVE_IN_ARREARS]
+    assert all(i.reminded_at for p in in_arrears for i in p.instalments if i.missed_on)
+
+    waiting = status["proposed"]
+    leader = [p for p in waiting if p.needs_team_leader]
+    assert len(leader) == wanted[PROPOSED_FOR_TEAM_LEADER]
+    assert all(p.total_pence > 300_000 and p.ie_statement_id for p in leader)
+    officer = [p for p in waiting if not p.needs_team_leader]
+    assert any(p.ie_statement_id for p in officer) and any(not p.ie_statement_id for p in officer)
+    assert all(p.policy_outcome == "refer" or p.needs_team_leader for p in waiting)
+
+    for plan in status["counter_offered"]:
+        assert plan.original_terms and plan.counter_offered_by_staff_id and plan.decision_reason
+        assert plan.original_terms != {
+            "frequency": plan.frequency.value,
+            "start": plan.start_date.isoformat(),
+            "instalment_pence": plan.instalment_pence,
+            "count": plan.instalment_count,
+        }
+    for plan in status["broken"]:
+        assert plan.broken_reviewed_at is None and plan.end_reason == "2 payments missed"
+        assert TODAY - timedelta(days=14) <= plan.ended_at.date() < TODAY
+    [completed] = status["completed"]
+    assert completed.end_reason == "Paid in full"
+    assert all(i.paid_pence == i.amount_pence for i in completed.instalments)
+    [rejected] = status["cancelled"]
+    assert rejected.end_reason.startswith("Rejected: ") and rejected.decided_by_staff_id
+
+
+def test_every_seeded_plans_schedule_is_what_its_terms_give_and_covers_its_own_accounts_debts(
+    app, db
+):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    live_invoices: list[int] = []
+    for plan in demo_plans(db):
+        instalments = plan.instalments
+        expected = schedules.build_schedule(
+            plan.total_pence,
+            plan.frequency.value,
+            plan.start_date,
+            instalment_pence=plan.instalment_pence,
+            count=plan.instalment_count,
+        )
+        assert [(i.sequence, i.due_date, i.amount_pence) for i in instalments] == [
+            (s.sequence, s.due_date, s.amount_pence) for s in expected
+        ]
+        assert sum(i.amount_pence for i in instalments) == plan.total_pence
+        assert sum(d.amount_pence for d in plan.debts) == plan.total_pence
+        # The first payment fell within 30 days of the proposal (or of the counter-offer).
+        asked_on = (plan.counter_offered_at or plan.created_at).date()
+        assert asked_on <= plan.start_date <= asked_on + timedelta(days=30)
+        for debt in plan.debts:
+            invoice = db.session.get(Invoice, debt.invoice_id)
+            assert invoice.account_id == plan.account_id
+            assert invoice.issue_date < plan.created_at.date()
+            # A debt is covered for what it owed when the plan was proposed.
+            owed_then = (
+                invoice.total_pence
+                - allocated_to(db, [invoice.id])
+                + allocated_to(db, [invoice.id], since=plan.created_at)
+            )
+            assert debt.amount_pence == owed_then
+            assert debt.stage_at_start == invoice.recovery_stage.value
+        assert plan.policy_rules and all(
+            {"department", "rule", "passed", "explanation"} <= set(rule)
+            for rule in plan.policy_rules
+        )
+        if plan.total_pence > 50_000:  # the default policy asks for I&E above £500
+            assert plan.ie_statement_id is not None
+        if plan.status.value in ("proposed", "counter_offered", "active"):
+            live_invoices += [d.invoice_id for d in plan.debts]
+    assert len(live_invoices) == len(set(live_invoices))  # no debt in two live plans
+
+
+def test_instalments_paid_are_card_or_direct_debit_payments_to_the_plans_debts_and_reconcile(
+    app, db
+):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    assert ledger_discrepancies() == []
+    paying = [p for p in demo_plans(db) if p.activated_at is not None]
+    assert {p.status.value for p in paying} == {"active", "broken", "completed"}
+    for plan in paying:
+        invoice_ids = [d.invoice_id for d in plan.debts]
+        paid = sum(i.paid_pence for i in plan.instalments)
+        # What the monitor counts as the plan's money is exactly what the readings show.
+        assert allocated_to(db, invoice_ids, since=plan.activated_at) == paid > 0
+        payments = db.session.scalars(
+            sa.select(LedgerEntry)
+            .join(Allocation, Allocation.credit_entry_id == LedgerEntry.id)
+            .where(Allocation.invoice_id.in_(invoice_ids))
+            .where(Allocation.created_at >= plan.activated_at)
+            .distinct()
+        ).all()
+        assert sum(-p.amount_pence for p in payments) == paid
+        for payment in payments:
+            assert payment.account_id == plan.account_id
+            assert payment.method.value == plan.payment_route.value
+            assert payment.external_reference == f"demo-pay-{payment.id}"
+            assert plan.activated_at.date() < payment.effective_date < TODAY
+        for instalment in plan.instalments:
+            assert (instalment.paid_on is not None) == (
+                instalment.paid_pence == instalment.amount_pence
+            )
+            if instalment.paid_on:
+                assert instalment.paid_on <= instalment.due_date + timedelta(days=8)
+    [completed] = by_status(paying)["completed"]
+    assert allocated_to(db, [d.invoice_id for d in completed.debts]) == sum(
+        i.total_pence
+        for i in db.session.scalars(
+            sa.select(Invoice).where(Invoice.id.in_([d.invoice_id for d in completed.debts]))
+        )
+    )
+
+
+def test_the_plan_monitor_run_on_the_day_of_seeding_finds_nothing_to_do(app, db):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+    before = monitor_readings(db)
+    active = len(by_status(demo_plans(db))["active"])
+
+    counts = plan_monitor.run(TODAY)
+
+    assert counts.checked == active > 0
+    assert {k: n for k, n in counts.as_dict().items() if n and k != "checked"} == {}
+    db.session.expire_all()
+    assert monitor_readings(db) == before
+    # Neither seeding nor the run sent anyone anything (nothing floods the local stand-ins).
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_seeded_plans_are_live_for_the_monitor_when_later_payments_do_not_come(app, db):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    counts = plan_monitor.run(TODAY + timedelta(days=40))
+
+    assert counts.reminders + counts.broken > 0
+
+
+def test_each_plans_timeline_and_audit_trail_tell_how_it_got_to_its_state(app, db):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    implied = {
+        "proposed": {"plan.proposed"},
+        "counter_offered": {"plan.proposed", "plan.counter_offered"},
+        "active": {"plan.proposed", "plan.activated"},
+        "broken": {"plan.proposed", "plan.activated", "plan.broken"},
+        "completed": {"plan.proposed", "plan.activated", "plan.completed"},
+        "cancelled": {"plan.proposed", "plan.rejected"},
+    }
+    for plan in demo_plans(db):
+        audit = db.session.scalars(
+            sa.select(AuditLog)
+            .where(AuditLog.object_type == "arrangement", AuditLog.object_id == str(plan.id))
+            .order_by(AuditLog.occurred_at, AuditLog.id)
+        ).all()
+        assert {a.action for a in audit} == implied[plan.status.value]
+        assert audit[0].action == "plan.proposed" and audit[0].occurred_at == plan.created_at
+        assert all(a.account_id == plan.account_id for a in audit)
+        timeline = db.session.scalars(
+            sa.select(ContactEvent.summary).where(ContactEvent.account_id == plan.account_id)
+        ).all()
+        total = f"Payment plan of £{plan.total_pence / 100:,.2f}"
+        assert any(s.startswith(total) for s in timeline), timeline
+        if plan.status.value == "broken":
+            assert any(f"Payment plan {plan.id} of" in s and "broken" in s for s in timeline)
+        if plan.ie_statement_id:
+            assert any(s.startswith("Income and expenditure statement sent") for s in timeline)
+        moments = [plan.created_at, plan.activated_at, plan.ended_at]
+        moments = [m for m in moments if m is not None]
+        assert moments == sorted(moments) and moments[-1].date() <= TODAY
+    latest = db.session.scalar(sa.select(sa.func.max(ContactEvent.occurred_at)))
+    assert latest.date() <= TODAY
+
+
+def test_the_officers_queues_and_each_demo_plans_page_show_the_seeded_plans(app, db, client):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+    status = by_status(demo_plans(db))
+    leader = db.session.scalars(
+        sa.select(StaffUser).where(StaffUser.email == "team.leader@demo.example")
+    ).one()
+    signed_in_session(client, leader)
+
+    queue = parse(client.get("/backoffice/plans"))
+    listed = {int(row["data-plan-id"]) for row in queue.select("#plan-queue tbody tr")}
+    assert listed == {p.id for p in status["proposed"]}
+    broken = client.get("/backoffice/plans/broken").get_data(as_text=True)
+    for plan in status["broken"]:
+        assert f'id="broken-{plan.id}"' in broken
+    for plan in demo_plans(db):
+        page = client.get(f"/backoffice/plans/{plan.id}")
+        assert page.status_code == 200, plan.status
+
+
+def test_demo_logins_suggest_a_login_for_an_account_whose_page_shows_an_active_plan(app, db):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+    result = app.test_cli_runner().invoke(args=["demo", "logins"])
+    [bill] = [b for b in demo_bills() if b.email_on_file][:1]
+    assert f"account reference {bill.account_reference} and postcode" in result.output
+
+    account = db.session.scalars(
+        sa.select(DebtorAccount).where(DebtorAccount.reference == bill.account_reference)
+    ).one()
+    user = PortalUser(email="demo.visitor@example.com", password_hash=password_hash("a password"))
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(
+        PortalUserAccount(
+            portal_user_id=user.id,
+            account_id=account.id,
+            relationship_to_debtor=PortalRelationship.SELF,
+            verified_via=Channel.EMAIL,
+        )
+    )
+    db.session.commit()
+    page = account_view.account_page(user.id, account.reference, TODAY)
+
+    assert page.plan is not None and page.plan.next_due_date > TODAY
+    # The bill to try paying is outside the plan, so paying it leaves the plan as it is.
+    [open_bill] = [i for i in page.open_invoices if i.number == bill.invoice_number]
+    assert open_bill.id not in page.covered_invoice_ids
+    in_live_plans = {
+        r.number
+        for r in rows(
+            db,
+            "SELECT i.number FROM invoices i JOIN arrangement_debts d ON d.invoice_id = i.id "
+            "JOIN arrangements a ON a.id = d.arrangement_id "
+            "WHERE a.status IN ('proposed', 'counter_offered', 'active')",
+        )
+    }
+    assert in_live_plans and not {b.invoice_number for b in demo_bills()} & in_live_plans
+
+
+def test_the_same_seed_gives_the_same_plans_on_a_fresh_database(
+    app, db, database_template, tmp_path
+):
+    seed_demo(DEMO_PLAN_DEBTORS, seed=7, today=TODAY)
+    first = plan_fingerprint(db)
+
+    with fresh_database(database_template, tmp_path):
+        seed_demo(DEMO_PLAN_DEBTORS, seed=7, today=TODAY)
+        assert plan_fingerprint(_db) == first
+    assert first
+
+
+def test_seeding_again_gives_the_new_debtors_their_own_plans_and_leaves_the_first_ones_alone(
+    app, db
+):
+    seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+    first_batch = plan_fingerprint(db)
+    first_ids = [p.id for p in demo_plans(db)]
+
+    counts = seed_demo(DEMO_PLAN_DEBTORS, today=TODAY)
+
+    db.session.expire_all()
+    plans = demo_plans(db)
+    assert plan_fingerprint(db)[: len(first_batch)] == first_batch
+    assert [p.id for p in plans[: len(first_ids)]] == first_ids
+    second = plans[len(first_ids) :]
+    assert counts["arrangements"] == len(second) == len(first_ids)
+    assert all(p.account_id > DEMO_PLAN_DEBTORS for p in second)
+    assert ledger_discrepancies() == []
+    assert plan_monitor.run(TODAY).paid_updates == 0
