@@ -301,3 +301,30 @@ def test_an_auditor_sees_the_queue_but_cannot_allocate(client, db, book):
     )
     assert response.status_code == 403
     assert allocated(db, transfer) == 0
+
+
+def test_the_queue_pages_oldest_first_with_next_and_first_page_links(
+    client, officer, book, monkeypatch
+):
+    account = book[0]
+    monkeypatch.setattr(unallocated, "PAGE_SIZE", 1)
+    ledger.record_payment(
+        account_id=account.id,
+        amount_pence=1_200,
+        method=PaymentMethod.BANK_TRANSFER,
+        actor=SYSTEM,
+        external_reference="BGC ARCHER 78",
+        effective_date=TODAY - timedelta(days=2),
+        allocations=[],
+    )
+
+    first = parse(client.get(QUEUE))
+    assert "£50.00" in text(first.select_one("table"))
+    assert first.select_one(".govuk-pagination__prev") is None
+    next_link = first.select_one(".govuk-pagination__next a")["href"]
+    assert next_link == f"{QUEUE}?after={(TODAY - timedelta(days=9)).isoformat()}.{book[2].id}"
+
+    second = parse(client.get(next_link))
+    assert "£12.00" in text(second.select_one("table"))
+    assert second.select_one(".govuk-pagination__next") is None
+    assert second.select_one(".govuk-pagination__prev a")["href"] == QUEUE
