@@ -10,8 +10,12 @@ from werkzeug.security import generate_password_hash
 from shared.extensions import db
 from shared.models import (
     Address,
+    Channel,
     DebtorAccount,
     DebtorKind,
+    PortalRelationship,
+    PortalUser,
+    PortalUserAccount,
     ServiceDepartment,
     StaffRole,
     StaffUser,
@@ -72,5 +76,25 @@ def make_staff(
         **kw,
     )
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_portal_login(
+    *accounts, email: str = "debtor@example.com", password: str = "a long password"
+) -> PortalUser:
+    """A verified portal login with `accounts` linked to it (as the debtor themself)."""
+    user = PortalUser(email=email, password_hash=password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    for account in accounts:
+        db.session.add(
+            PortalUserAccount(
+                portal_user_id=user.id,
+                account_id=account.id,
+                relationship_to_debtor=PortalRelationship.SELF,
+                verified_via=Channel.EMAIL,
+            )
+        )
     db.session.commit()
     return user

@@ -1257,6 +1257,20 @@ def load_policies() -> dict[int, tuple[plan_policy.PlanPolicy, int]]:
     return policies
 
 
+def in_live_plan() -> sa.Exists:
+    """Whether the invoice of the enclosing query is in a live plan (correlated to Invoice)."""
+    return (
+        sa.select(ArrangementDebt.invoice_id)
+        .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
+        .where(
+            ArrangementDebt.invoice_id == Invoice.id,
+            Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES),
+        )
+        .correlate(Invoice)
+        .exists()
+    )
+
+
 def load_candidates(account_ids: Sequence[int]) -> dict[int, Candidate]:
     """The accounts among these that may be offered a plan, with what they owe."""
     accounts = dict(
@@ -1285,15 +1299,6 @@ def load_candidates(account_ids: Sequence[int]) -> dict[int, Candidate]:
         .group_by(Allocation.invoice_id)
         .subquery()
     )
-    in_live_plan = (
-        sa.select(ArrangementDebt.invoice_id)
-        .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
-        .where(
-            ArrangementDebt.invoice_id == Invoice.id,
-            Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES),
-        )
-        .exists()
-    )
     rows = db.session.execute(
         sa.select(
             Invoice.id,
@@ -1307,7 +1312,7 @@ def load_candidates(account_ids: Sequence[int]) -> dict[int, Candidate]:
             allocated.c.last,
         )
         .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
-        .where(Invoice.account_id.in_(list(accounts)), ~in_live_plan)
+        .where(Invoice.account_id.in_(list(accounts)), ~in_live_plan())
         .order_by(Invoice.account_id, Invoice.due_date, Invoice.id)
     ).all()
     debts: dict[int, list[Debt]] = {account_id: [] for account_id in accounts}

@@ -40,14 +40,12 @@ from shared.models import (
     Address,
     Allocation,
     Arrangement,
-    ArrangementDebt,
     ArrangementStatus,
     DebtorAccount,
     Invoice,
     ServiceDepartment,
     StaffUser,
 )
-from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.services import unallocated
 
 DEFAULT_CHUNK = 5_000
@@ -297,16 +295,6 @@ def _payable_bills(limit: int, *conditions) -> list[DemoBill]:
         .correlate(Invoice)
         .scalar_subquery()
     ).label("outstanding")
-    in_live_plan = (
-        sa.select(ArrangementDebt.invoice_id)
-        .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)
-        .where(
-            ArrangementDebt.invoice_id == Invoice.id,
-            Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES),
-        )
-        .correlate(Invoice)
-        .exists()
-    )
     rows = db.session.execute(
         sa.select(
             Invoice.number,
@@ -322,7 +310,7 @@ def _payable_bills(limit: int, *conditions) -> list[DemoBill]:
             ~DebtorAccount.deceased,
             DebtorAccount.breathing_space_type.is_(None),
             outstanding >= 2_000,
-            ~in_live_plan,
+            ~demo_plans.in_live_plan(),
             *conditions,
         )
         .order_by(Invoice.id)

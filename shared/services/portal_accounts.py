@@ -582,7 +582,11 @@ def _fingerprint(password_hash: str) -> str:
 def password_stamp(user: PortalUser) -> str:
     """Kept in a signed-in session: a new password gives a new stamp, which ends
     every session signed in with the old one (the hash itself never leaves us)."""
-    return _fingerprint(user.password_hash)[:8]
+    return _stamp(user.password_hash)
+
+
+def _stamp(password_hash: str) -> str:
+    return _fingerprint(password_hash)[:8]
 
 
 @dataclass(frozen=True)
@@ -605,7 +609,7 @@ def signed_in_login(user_id: int) -> SignedInLogin | None:
     row = reads.rows(_SIGNED_IN_LOGIN, {"user_id": user_id}).one_or_none()
     if row is None:
         return None
-    return SignedInLogin(user_id, row.email, _fingerprint(row.password_hash)[:8])
+    return SignedInLogin(user_id, row.email, _stamp(row.password_hash))
 
 
 @use_case

@@ -24,7 +24,3 @@ from shared.extensions import db
 
 def rows(statement: sa.Executable, params: Mapping[str, Any] | None = None) -> sa.CursorResult:
     return db.session.connection().execute(statement, params or {})
-
-
-def scalar(statement: sa.Executable, params: Mapping[str, Any] | None = None) -> Any:
-    return rows(statement, params).scalar()

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from shared.extensions import db
-from shared.models import Channel, PortalRelationship, PortalUser, PortalUserAccount, StaffRole
+from shared.models import StaffRole
 from tests.e2e.conftest import axe_violations
-from tests.factories import make_account, make_staff, password_hash
+from tests.factories import make_account, make_portal_login, make_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -192,18 +191,7 @@ def _portal_login(app) -> str:
     """A portal login for alex@example.com with one account; returns the account reference."""
     with app.app_context():
         account = make_account(postcode="SW1A 1AA")
-        user = PortalUser(email="alex@example.com", password_hash=password_hash(PORTAL_PASSWORD))
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(
-            PortalUserAccount(
-                portal_user_id=user.id,
-                account_id=account.id,
-                relationship_to_debtor=PortalRelationship.SELF,
-                verified_via=Channel.EMAIL,
-            )
-        )
-        db.session.commit()
+        make_portal_login(account, email="alex@example.com", password=PORTAL_PASSWORD)
         return account.reference
 
 

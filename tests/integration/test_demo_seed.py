@@ -32,16 +32,12 @@ from shared.models import (
     Allocation,
     Arrangement,
     AuditLog,
-    Channel,
     ContactEvent,
     DebtorAccount,
     DebtorKind,
     Invoice,
     LedgerEntry,
     OutboxMessage,
-    PortalRelationship,
-    PortalUser,
-    PortalUserAccount,
     StaffRole,
     StaffUser,
     postcode_key,
@@ -49,7 +45,7 @@ from shared.models import (
 from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import account_view, plan_monitor
 from tests.conftest import _is_postgres, _truncate_all, make_config
-from tests.factories import password_hash
+from tests.factories import make_portal_login
 from tests.views.conftest import signed_in_session
 from tests.views.pages import parse
 
@@ -753,18 +749,7 @@ def test_demo_logins_suggest_a_login_for_an_account_whose_page_shows_an_active_p
     account = db.session.scalars(
         sa.select(DebtorAccount).where(DebtorAccount.reference == bill.account_reference)
     ).one()
-    user = PortalUser(email="demo.visitor@example.com", password_hash=password_hash("a password"))
-    db.session.add(user)
-    db.session.flush()
-    db.session.add(
-        PortalUserAccount(
-            portal_user_id=user.id,
-            account_id=account.id,
-            relationship_to_debtor=PortalRelationship.SELF,
-            verified_via=Channel.EMAIL,
-        )
-    )
-    db.session.commit()
+    user = make_portal_login(account, email="demo.visitor@example.com")
     page = account_view.account_page(user.id, account.reference, TODAY)
 
     assert page.plan is not None and page.plan.next_due_date > TODAY

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 
@@ -38,3 +41,29 @@ def inline_errors(page: BeautifulSoup) -> dict[str, str]:
 def csrf_token(client, path: str) -> str:
     page = parse(client.get(path))
     return page.select_one("input[name=csrf_token]")["value"]
+
+
+def sign_in_portal(client, user) -> None:
+    """Put a portal login in the client's session as signing in does (no form)."""
+    from shared.services.portal_accounts import password_stamp
+
+    with client.session_transaction() as session:
+        session["portal_user_id"] = user.id
+        session["portal_password_stamp"] = password_stamp(user)
+        session["last_seen"] = int(time.time())
+
+
+def count_queries(db, fn) -> int:
+    """How many SQL statements `fn` runs, starting with nothing loaded in the session."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    db.session.expire_all()
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        fn()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)

@@ -25,8 +25,7 @@ from shared.services import ledger, plans
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
 from tests.views.conftest import signed_in_session
-from tests.views.pages import csrf_token, error_summary, parse, text
-from tests.views.test_portal_account import count_queries
+from tests.views.pages import count_queries, csrf_token, error_summary, parse, text
 
 TODAY = date.today()
 QUEUE = "/backoffice/plans"

@@ -4,7 +4,6 @@ payments, downloads PDFs, updates contact details and pays by card."""
 from __future__ import annotations
 
 import io
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -27,49 +26,27 @@ from shared.models import (
     Mandate,
     MandateStatus,
     PaymentRoute,
-    PortalRelationship,
-    PortalUser,
-    PortalUserAccount,
 )
 from shared.money import format_gbp
 from shared.services import balances, ledger
 from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest, begin_checkout
-from shared.services.portal_accounts import password_stamp
-from tests.factories import make_account, make_department, password_hash
-from tests.views.pages import error_summary, inline_errors, parse, text, title
+from tests.factories import make_account, make_department, make_portal_login
+from tests.views.pages import (
+    count_queries,
+    error_summary,
+    inline_errors,
+    parse,
+    sign_in_portal,
+    text,
+    title,
+)
 
 TODAY = date.today()
 LONG_AGO = TODAY - timedelta(days=90)
 
 
 # --- fixtures and helpers --------------------------------------------------------------
-
-
-def make_login(*accounts, email="debtor@example.com") -> PortalUser:
-    from shared.extensions import db
-
-    user = PortalUser(email=email, password_hash=password_hash("a long password"))
-    db.session.add(user)
-    db.session.flush()
-    for account in accounts:
-        db.session.add(
-            PortalUserAccount(
-                portal_user_id=user.id,
-                account_id=account.id,
-                relationship_to_debtor=PortalRelationship.SELF,
-                verified_via=Channel.EMAIL,
-            )
-        )
-    db.session.commit()
-    return user
-
-
-def sign_in_as(client, user: PortalUser) -> None:
-    with client.session_transaction() as session:
-        session["portal_user_id"] = user.id
-        session["portal_password_stamp"] = password_stamp(user)
-        session["last_seen"] = int(time.time())
 
 
 def raise_invoice(account, department, number, lines, *, due, issued=None, description=None):
@@ -140,8 +117,8 @@ def stranger(app, department):
 
 @pytest.fixture
 def signed_in(client, debtor):
-    user = make_login(debtor["account"])
-    sign_in_as(client, user)
+    user = make_portal_login(debtor["account"])
+    sign_in_portal(client, user)
     return user
 
 
@@ -183,7 +160,7 @@ def test_a_login_managing_several_accounts_chooses_one_from_a_list_with_balances
 ):
     mother = make_account(surname="Archer", forename="Peggy")
     raise_invoice(mother, department, "INV-M1", one_line(4_500), due=LONG_AGO)
-    sign_in_as(client, make_login(debtor["account"], mother))
+    sign_in_portal(client, make_portal_login(debtor["account"], mother))
 
     response = client.get("/account")
 
@@ -351,7 +328,7 @@ def test_an_active_plan_and_direct_debit_are_shown_read_only(client, db, debtor,
 def test_an_account_in_credit_says_so(client, db, department):
     account = make_account()
     ledger.record_payment(account_id=account.id, amount_pence=2_500, method="cash", actor=SYSTEM)
-    sign_in_as(client, make_login(account))
+    sign_in_portal(client, make_portal_login(account))
 
     page = parse(client.get(f"/account/{account.reference}"))
 
@@ -699,22 +676,6 @@ def test_an_amount_over_what_is_owed_is_explained(client, db, debtor, signed_in)
 
 
 # --- cost ------------------------------------------------------------------------------
-
-
-def count_queries(db, fn) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    # The same starting point each time: nothing already loaded in the session.
-    db.session.expire_all()
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_the_account_and_invoice_pages_cost_the_same_queries_however_many_invoices(

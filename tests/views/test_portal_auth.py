@@ -14,7 +14,6 @@ from werkzeug.security import check_password_hash
 
 from shared.models import (
     AuditLog,
-    Channel,
     CodePurpose,
     ContactEvent,
     OutboxChannel,
@@ -25,7 +24,7 @@ from shared.models import (
     PortalUserAccount,
 )
 from shared.models.base import utcnow
-from tests.factories import make_account, password_hash
+from tests.factories import make_account, make_portal_login
 from tests.views.pages import csrf_token, error_summary, inline_errors, parse, text, title
 
 POSTCODE = "SW1A 1AA"
@@ -68,22 +67,7 @@ def mother(app):
 
 
 def make_login(*accounts, email="alex@example.com", password=PASSWORD) -> PortalUser:
-    from shared.extensions import db
-
-    user = PortalUser(email=email, password_hash=password_hash(password))
-    db.session.add(user)
-    db.session.flush()
-    for account in accounts:
-        db.session.add(
-            PortalUserAccount(
-                portal_user_id=user.id,
-                account_id=account.id,
-                relationship_to_debtor=PortalRelationship.SELF,
-                verified_via=Channel.EMAIL,
-            )
-        )
-    db.session.commit()
-    return user
+    return make_portal_login(*accounts, email=email, password=password)
 
 
 def submit(client, path, data, *, ip="127.0.0.1", token_from=None):

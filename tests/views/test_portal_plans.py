@@ -4,7 +4,6 @@ the schedule and sends it; and answers an officer's counter-offer."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -13,52 +12,34 @@ import sqlalchemy as sa
 from shared.models import (
     Arrangement,
     ArrangementStatus,
-    Channel,
     Frequency,
     IncomeExpenditureStatement,
     PaymentRoute,
-    PortalRelationship,
-    PortalUser,
-    PortalUserAccount,
     StaffRole,
 )
 from shared.services import actors, ledger, plans
 from shared.services.actors import SYSTEM
-from shared.services.portal_accounts import password_stamp
-from tests.factories import make_account, make_department, make_staff, password_hash
-from tests.views.pages import csrf_token, error_summary, inline_errors, parse, text, title
+from tests.factories import (
+    make_account,
+    make_department,
+    make_portal_login,
+    make_staff,
+)
+from tests.views.pages import (
+    csrf_token,
+    error_summary,
+    inline_errors,
+    parse,
+    sign_in_portal,
+    text,
+    title,
+)
 
 TODAY = date.today()
 START = TODAY + timedelta(days=7)
 
 
 # --- fixtures and helpers --------------------------------------------------------------
-
-
-def make_login(*accounts, email="debtor@example.com") -> PortalUser:
-    from shared.extensions import db
-
-    user = PortalUser(email=email, password_hash=password_hash("a long password"))
-    db.session.add(user)
-    db.session.flush()
-    for account in accounts:
-        db.session.add(
-            PortalUserAccount(
-                portal_user_id=user.id,
-                account_id=account.id,
-                relationship_to_debtor=PortalRelationship.SELF,
-                verified_via=Channel.EMAIL,
-            )
-        )
-    db.session.commit()
-    return user
-
-
-def sign_in_as(client, user: PortalUser) -> None:
-    with client.session_transaction() as session:
-        session["portal_user_id"] = user.id
-        session["portal_password_stamp"] = password_stamp(user)
-        session["last_seen"] = int(time.time())
 
 
 def raise_invoice(account, department, number, pence):
@@ -81,13 +62,13 @@ def debtor(app, db):
     account = make_account(email="debtor@example.com")
     small = raise_invoice(account, department, "INV-P1", 10_000)
     large = raise_invoice(account, department, "INV-P2", 50_000)
-    user = make_login(account)
+    user = make_portal_login(account)
     return account, small, large, user
 
 
 @pytest.fixture
 def signed_in(client, debtor):
-    sign_in_as(client, debtor[3])
+    sign_in_portal(client, debtor[3])
     return client
 
 
@@ -361,7 +342,7 @@ def test_another_logins_account_and_plan_are_not_found(db, client, debtor):
         actor=SYSTEM,
     )
     other_account = make_account()
-    sign_in_as(client, make_login(other_account, email="someone.else@example.com"))
+    sign_in_portal(client, make_portal_login(other_account, email="someone.else@example.com"))
     assert client.get(path(account, "bills")).status_code == 404
     assert client.get(path(account, f"{plan.id}/confirmation")).status_code == 404
     # Nor through their own account's address.
