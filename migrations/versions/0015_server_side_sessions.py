@@ -1,0 +1,21 @@
+"""server side sessions (placeholder: filled in by the work that needs it, removed if unused)
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-07 04:10:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
