@@ -2,7 +2,7 @@
 #
 #   make run             the demo: venv, migrations, demo data, web + worker + scheduler + Redis
 #   make test            the suite twice: SQLite, then a throwaway PostgreSQL (plus a real Redis)
-#   make lint            ruff
+#   make lint            ruff check and ruff format --check (make test runs it first)
 #   make bench           every bench/bench_*.py against the throwaway PostgreSQL and Redis
 #   make services-start  start the throwaway PostgreSQL (:54329) and Redis (:63799) by hand
 #   make services-stop   stop them and delete their data
@@ -61,7 +61,8 @@ run: $(STAMP)
 
 # --- make test --------------------------------------------------------------------------------
 
-test: $(STAMP) system-deps
+# Lint first: style never drifts, and a lint failure costs seconds, not a suite run.
+test: lint system-deps
 	@started=$$SECONDS
 	trap 'scripts/test_services.sh stop' EXIT
 	trap 'exit 130' INT
@@ -101,6 +102,7 @@ test: $(STAMP) system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP) system-deps
 	@trap 'scripts/test_services.sh stop' EXIT
