@@ -1,7 +1,9 @@
 """Refund and write-off requests, and the team leaders' approval queue.
 
-Within the requester's delegated limit a request is posted at once; above it, it
-waits here for a team leader who is not the requester.
+A write-off is posted at once while the requester's running total on the account
+stays within their delegated limit; above it, it waits here for a team leader who
+is not the requester. Every refund waits here, for a team leader who neither asked
+for it nor created the credit it pays out; unverified credit cannot be refunded.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from backoffice.casework import case_or_404, invoice_or_404, pounds, staff_actor
 from backoffice.forms import strip_whitespace
 from shared.domain import approvals as rules
 from shared.domain.permissions import Permission
+from shared.models import ApprovalKind
 from shared.money import format_gbp
 from shared.services import approvals
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
+from shared.services.ledger import UnverifiedCredit
 from shared.widgets import GovRadioInput
 
 QUEUE = "backoffice.approval_queue"
@@ -116,8 +120,16 @@ class RejectForm(FlaskForm):
 def _done(outcome: approvals.Outcome, what: str) -> None:
     if outcome.posted:
         flash(f"{what} made", "success")
+    elif outcome.request is not None and outcome.request.kind == ApprovalKind.REFUND:
+        flash(
+            f"{what} has been sent to a team leader to approve: every refund needs a second person"
+        )
     else:
-        flash(f"{what} is above your limit, so it has been sent to a team leader to approve")
+        flash(
+            f"{what} takes your total of these on this account to "
+            f"{format_gbp(outcome.running_total_pence)}, above your limit, so it has been sent "
+            "to a team leader to approve"
+        )
 
 
 @bp.route("/accounts/<reference>/invoices/<number>/write-off", methods=["GET", "POST"])
@@ -154,7 +166,8 @@ def request_refund(reference: str):
     form.source.choices = [
         SelectChoice(
             str(c.entry_id),
-            f"{c.words}, {c.effective_date:%-d %B %Y}: {format_gbp(c.available_pence)} refundable",
+            f"{c.words}, {c.effective_date:%-d %B %Y}: {format_gbp(c.available_pence)} "
+            + ("unallocated, not verified yet" if c.unverified else "refundable"),
         )
         for c in credits
     ]
@@ -168,6 +181,8 @@ def request_refund(reference: str):
                 reason=form.reason.data,
                 actor=staff_actor(),
             )
+        except UnverifiedCredit as exc:
+            form.source.errors.append(str(exc))
         except InvalidRequest as exc:
             form.amount.errors.append(str(exc))
         else:

@@ -39,9 +39,9 @@ from backoffice.forms import CodeForm, SignInForm
 from shared.domain import two_factor
 from shared.domain.permissions import Permission, role_has
 from shared.extensions import db
-from shared.models import StaffUser
+from shared.models import StaffUser, WebSessionEnd, WebSessionKind
 from shared.ratelimit import Limit, limiter_for
-from shared.services import staff_auth
+from shared.services import staff_auth, web_sessions
 from shared.services.errors import InvalidRequest
 from shared.services.staff_auth import AccountLocked, CodeRefused
 
@@ -51,7 +51,10 @@ STAFF_VERSION_KEY = "session_version"
 # session, as each sign-in starts a fresh one.
 SEEN_KEY = "last_seen"
 STAFF_PENDING_KEY = "staff_sign_in"
-_STAFF_KEYS = (STAFF_ID_KEY, STAFF_VERSION_KEY, STAFF_PENDING_KEY)
+# The token of the server-side record (shared/services/web_sessions.py) that says
+# this sign-in still stands: sign-out, idle and lifetime end it for good.
+STAFF_SESSION_KEY = "staff_session"
+_STAFF_KEYS = (STAFF_ID_KEY, STAFF_VERSION_KEY, STAFF_PENDING_KEY, STAFF_SESSION_KEY)
 
 # How long someone has between the password and the code.
 PENDING_LIFETIME_SECONDS = 10 * 60
@@ -66,6 +69,9 @@ TOO_MANY_TRIES = (
     "Wait 15 minutes and try again"
 )
 FAILED_SIGN_INS_PER_IP = Limit("staff-sign-in-failures-ip", 20, 15 * 60)
+SIGNED_IN_TOO_LONG = (
+    "You were signed out because you signed in more than {hours} hours ago. Sign in again"
+)
 
 
 # --- being signed in ---------------------------------------------------------------
@@ -88,15 +94,20 @@ def current_staff() -> StaffUser | None:
     """The signed-in member of staff for this request, or None.
 
     None when signed out, half signed in, idle for longer than
-    SESSION_IDLE_MINUTES, deactivated, or signed in under an older
-    session_version (signed out everywhere, role or password changed).
+    SESSION_IDLE_MINUTES, signed in longer ago than STAFF_SESSION_MAX_HOURS,
+    deactivated, or signed in under an older session_version (signed out
+    everywhere, role or password changed). The server-side record decides the
+    first three, so a copy of the cookie ends with the original.
     """
     if "staff_user" not in g:
         user = None
         staff_id = session.get(STAFF_ID_KEY)
         version = session.get(STAFF_VERSION_KEY)
         if isinstance(staff_id, int) and isinstance(version, int) and not _is_idle():
-            user = db.session.get(StaffUser, staff_id)
+            token = session.get(STAFF_SESSION_KEY)
+            check = web_sessions.check(WebSessionKind.STAFF, token, staff_id)
+            g.staff_session_ended = check.ended
+            user = db.session.get(StaffUser, staff_id) if check.live else None
             if user is not None and (not user.active or user.session_version != version):
                 user = None
         g.staff_user = user
@@ -136,10 +147,19 @@ def requires(*permissions: Permission):
         def wrapper(*args, **kwargs):
             user = current_staff()
             if user is None:
-                was_idle = session.get(STAFF_ID_KEY) is not None and _is_idle()
+                was_idle = session.get(STAFF_ID_KEY) is not None and (
+                    _is_idle() or g.get("staff_session_ended") == WebSessionEnd.IDLE
+                )
+                too_long = g.get("staff_session_ended") == WebSessionEnd.LIFETIME
                 _forget_staff()
                 if was_idle:
                     flash("You were signed out because you had not done anything for a while")
+                elif too_long:
+                    flash(
+                        SIGNED_IN_TOO_LONG.format(
+                            hours=current_app.config["STAFF_SESSION_MAX_HOURS"]
+                        )
+                    )
                 return redirect(url_for("backoffice.sign_in"))
             if not role_has(user.role, *permissions):
                 abort(403)
@@ -160,10 +180,12 @@ def public(view):
 
 @dataclass(frozen=True)
 class Pending:
-    """Someone whose password was right, on their way to the code step."""
+    """Someone whose password was right, on their way to the code step (or, after a
+    temporary password and a right code, to choosing their own password)."""
 
     staff_id: int
     session_version: int
+    code_accepted: bool = False
 
 
 def _pending() -> Pending | None:
@@ -175,7 +197,7 @@ def _pending() -> Pending | None:
         return None
     if _now() - started > PENDING_LIFETIME_SECONDS:
         return None
-    return Pending(staff_id, version)
+    return Pending(staff_id, version, marker.get("code_ok") is True)
 
 
 def half_signed_in(view):
@@ -202,6 +224,7 @@ def _every_view_declares_its_access():
     # caller already holds one (the test suite does): start from nothing, so
     # one browser's signed-in person or CSRF token never serves another's.
     g.pop("staff_user", None)
+    g.pop("staff_session_ended", None)
     g.pop("csrf_token", None)
     # Fail closed: a back-office view without requires/half_signed_in/public
     # is a mistake, and must not quietly serve its page to everyone.
@@ -237,9 +260,29 @@ def _start_sign_in(user: StaffUser) -> None:
 
 def _finish_sign_in(user: StaffUser) -> None:
     _clear_session()
+    # A new record and token at every sign-in: no session id survives from before it.
+    session[STAFF_SESSION_KEY] = web_sessions.start(
+        WebSessionKind.STAFF,
+        user.id,
+        user_agent=request.headers.get("User-Agent"),
+        source_ip=request.remote_addr,
+    )
     session[STAFF_ID_KEY] = user.id
     session[STAFF_VERSION_KEY] = user.session_version
     session[SEEN_KEY] = _now()
+
+
+def _after_code(user: StaffUser, message: str | None = None):
+    """Signed in after the code; or, on a temporary password, on to choosing one's own
+    first (backoffice/first_password.py), still only half signed in until then."""
+    if user.must_change_password:
+        _start_sign_in(user)
+        session[STAFF_PENDING_KEY] = {**session[STAFF_PENDING_KEY], "code_ok": True}
+        return redirect(url_for("backoffice.choose_new_password"))
+    _finish_sign_in(user)
+    if message:
+        flash(message, "success")
+    return redirect(url_for("backoffice.home"))
 
 
 def qr_code_svg(uri: str, label: str) -> Markup:
@@ -307,9 +350,7 @@ def set_up_authenticator(pending: Pending):
         except (AccountLocked, InvalidRequest) as exc:
             return _restart(str(exc))
         else:
-            _finish_sign_in(user)
-            flash("Your authenticator app is set up", "success")
-            return redirect(url_for("backoffice.home"))
+            return _after_code(user, "Your authenticator app is set up")
     return render_template(
         "backoffice/set_up_authenticator.html",
         form=form,
@@ -335,15 +376,18 @@ def enter_code(pending: Pending):
         except (AccountLocked, InvalidRequest) as exc:
             return _restart(str(exc))
         else:
-            _finish_sign_in(user)
-            return redirect(url_for("backoffice.home"))
+            return _after_code(user)
     return render_template("backoffice/enter_code.html", form=form)
 
 
 @bp.post("/sign-out")
 @requires()
 def sign_out():
-    staff_auth.record_sign_out(current_staff().id, source_ip=request.remote_addr)
+    staff_auth.record_sign_out(
+        current_staff().id,
+        source_ip=request.remote_addr,
+        session_token=session.get(STAFF_SESSION_KEY),
+    )
     _clear_session()
     flash("You have signed out", "success")
     return redirect(url_for("backoffice.sign_in"))

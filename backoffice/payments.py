@@ -20,8 +20,8 @@ from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import PaymentMethod
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services import account_view, ledger
-from shared.services.errors import InvalidRequest
+from shared.services import account_view, approvals, payment_checks
+from shared.services.errors import Conflict, InvalidRequest
 from shared.widgets import GovRadioInput
 
 METHOD_WORDS = {
@@ -113,6 +113,12 @@ class CreditNoteForm(FlaskForm):
     submit = SubmitField("Raise credit note", widget=GovSubmitInput())
 
 
+REFERENCE_USED = "This reference has already been used for a different payment. Check the reference"
+FORM_ALREADY_SENT = (
+    "This form was already sent with a different amount. Check the account before trying again"
+)
+
+
 def chosen_amounts(invoices) -> tuple[list[tuple[int, int]], dict[int, str]]:
     """The amounts typed against each invoice, and a message for each that will not do."""
     plan, problems = [], {}
@@ -159,7 +165,7 @@ def record_manual_payment(reference: str):
                 else f"manual:{form.submission_key.data}"
             )
             try:
-                result = ledger.record_payment(
+                result = payment_checks.record_manual_payment(
                     account_id=case.id,
                     amount_pence=form.amount.pence,
                     method=method,
@@ -170,8 +176,22 @@ def record_manual_payment(reference: str):
                 )
             except InvalidRequest as exc:
                 form.amount.errors.append(str(exc))
+            except Conflict:
+                # The reference is already a different payment's (on this account or
+                # another): the officer has mistyped it or is recording it twice.
+                if form.reference.data:
+                    form.reference.errors.append(REFERENCE_USED)
+                else:
+                    form.amount.errors.append(FORM_ALREADY_SENT)
             else:
-                if result.created:
+                if result.created and result.unverified:
+                    flash(
+                        f"Payment of {format_gbp(form.amount.pence)} recorded. It leaves credit "
+                        "on the account, so another officer must verify it before that credit "
+                        "can be refunded",
+                        "success",
+                    )
+                elif result.created:
                     flash(f"Payment of {format_gbp(form.amount.pence)} recorded", "success")
                 else:
                     flash("That payment was already recorded, so nothing was added", "success")
@@ -194,7 +214,7 @@ def raise_credit_note(reference: str, number: str):
     form = CreditNoteForm()
     if form.validate_on_submit():
         try:
-            ledger.raise_credit_note(
+            outcome = approvals.request_credit_note(
                 invoice_id=invoice.id,
                 amount_pence=form.amount.pence,
                 reason=form.reason.data,
@@ -203,10 +223,18 @@ def raise_credit_note(reference: str, number: str):
         except InvalidRequest as exc:
             form.amount.errors.append(str(exc))
         else:
-            flash(
-                f"Credit note of {format_gbp(form.amount.pence)} raised on {invoice.number}",
-                "success",
-            )
+            if outcome.posted:
+                flash(
+                    f"Credit note of {format_gbp(form.amount.pence)} raised on {invoice.number}",
+                    "success",
+                )
+            else:
+                total = format_gbp(outcome.running_total_pence)
+                flash(
+                    f"Credit note of {format_gbp(form.amount.pence)} on {invoice.number} takes "
+                    f"your credit notes on this account to {total}, above your limit, so it "
+                    "has been sent to a team leader to approve"
+                )
             return redirect(url_for("backoffice.case_view", reference=case.reference))
     return render_template(
         "backoffice/payments/credit_note.html", form=form, case=case, invoice=invoice

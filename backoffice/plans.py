@@ -19,6 +19,7 @@ from backoffice import bp
 from backoffice.auth import requires
 from backoffice.casework import a_date, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
+from shared.domain.numbers import MAX_DIGITS, parse_whole_number
 from shared.domain.permissions import Permission
 from shared.models import Frequency
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
@@ -44,14 +45,18 @@ def whole_number(label: str, minimum: int):
         field.number = None
         if not field.data:
             return
-        text = field.data.replace(",", "")
-        if text.startswith("-") and text[1:].isdigit():
+        text = field.data.strip()
+        if text.startswith("-") and parse_whole_number(text[1:]) is not None:
             raise ValidationError(f"{label} must be {minimum} or more")
-        if not text.isdigit():
+        number = parse_whole_number(text)
+        if number is None:
+            digits = text.replace(",", "")
+            if digits.isascii() and digits.isdigit():
+                raise ValidationError(f"{label} must be {10**MAX_DIGITS - 1:,} or fewer")
             raise ValidationError(f"{label} must be a whole number, like 12")
-        if int(text) < minimum:
+        if number < minimum:
             raise ValidationError(f"{label} must be {minimum} or more")
-        field.number = int(text)
+        field.number = number
 
     return check
 

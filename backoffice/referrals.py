@@ -17,6 +17,7 @@ from backoffice import bp
 from backoffice.auth import requires
 from backoffice.casework import case_or_404, staff_actor, today
 from shared.domain import referrals as rules
+from shared.domain.numbers import ascii_digits
 from shared.domain.permissions import Permission
 from shared.money import format_gbp
 from shared.services import referral_pack as packs
@@ -63,7 +64,7 @@ class ReferralForm(FlaskForm):
             raise ValidationError("Select who the debts are being referred to")
 
     def chosen_ids(self) -> list[int]:
-        return [int(v) for v in self.invoices.data or [] if str(v).isdigit()]
+        return [int(v) for v in self.invoices.data or [] if ascii_digits(str(v))]
 
 
 def _pack_link(reference: str, referral_id: int) -> str:

@@ -1,6 +1,10 @@
 """Administrators manage staff: the list, adding someone, and one person's role, delegated
 limits, status, password and authenticator app. Every change goes through
-shared/services/staff_admin.py, which audits it with the values before and after."""
+shared/services/staff_admin.py, which audits it with the values before and after.
+
+No page shows a password: temporary ones are emailed to their owner. Nobody
+changes their own access or limits, and a limit above the ceiling waits on the
+person's page until a different administrator approves or rejects it."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from backoffice.staff_forms import (
 )
 from shared.domain.permissions import Permission
 from shared.models import StaffRole
+from shared.money import format_gbp
 from shared.services import staff_admin
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 
@@ -46,15 +51,30 @@ def _detail(staff_id: int):
     return redirect(url_for("backoffice.staff_detail", staff_id=staff_id))
 
 
+def _waiting(name: str) -> str:
+    ceiling = format_gbp(staff_admin.limit_ceiling_pence())
+    return (
+        f"{name}’s limits are above the {ceiling} one administrator can set alone, "
+        "so they wait for another administrator to approve them"
+    )
+
+
 def _context() -> dict:
-    return {"role_labels": ROLE_LABELS, "me": current_staff()}
+    return {
+        "role_labels": ROLE_LABELS,
+        "me": current_staff(),
+        "ceiling_pence": staff_admin.limit_ceiling_pence(),
+    }
 
 
 @bp.get("/staff")
 @requires(Permission.MANAGE_STAFF)
 def staff_list():
     return render_template(
-        "backoffice/staff/list.html", people=staff_admin.list_staff(), **_context()
+        "backoffice/staff/list.html",
+        people=staff_admin.list_staff(),
+        waiting=staff_admin.waiting_limit_changes(),
+        **_context(),
     )
 
 
@@ -78,15 +98,15 @@ def add_staff():
         except Conflict as exc:
             form.email.errors.append(str(exc))
         else:
-            # Rendered, not redirected: the password must not travel in a URL
-            # or sit in the session cookie, and it is never shown again.
-            return render_template(
-                "backoffice/staff/password.html",
-                person=created.user,
-                password=created.password,
-                heading="Member of staff added",
-                **_context(),
+            person = created.user
+            flash(
+                f"{person.full_name} is added. We have emailed a temporary password to "
+                f"{person.email}; they choose their own password when they first sign in",
+                "success",
             )
+            if created.pending:
+                flash(_waiting(person.full_name), "success")
+            return _detail(person.id)
     return render_template(
         "backoffice/staff/new.html", form=form, role_items=_role_items(form.role), **_context()
     )
@@ -95,7 +115,15 @@ def add_staff():
 @bp.get("/staff/<int:staff_id>")
 @requires(Permission.MANAGE_STAFF)
 def staff_detail(staff_id: int):
-    return render_template("backoffice/staff/detail.html", person=_person(staff_id), **_context())
+    person = _person(staff_id)
+    limits_set, limits_waiting = staff_admin.limit_changes_for(person.id)
+    return render_template(
+        "backoffice/staff/detail.html",
+        person=person,
+        limits_set=limits_set,
+        limits_waiting=limits_waiting,
+        **_context(),
+    )
 
 
 @bp.route("/staff/<int:staff_id>/role", methods=["GET", "POST"])
@@ -135,7 +163,7 @@ def change_limits(staff_id: int):
         form.write_off_limit.data = pounds(person.write_off_limit_pence)
     if form.validate_on_submit():
         try:
-            staff_admin.set_limits(
+            saved = staff_admin.set_limits(
                 current_staff().id,
                 staff_id,
                 refund_limit_pence=form.refund_limit.pence,
@@ -145,9 +173,48 @@ def change_limits(staff_id: int):
         except InvalidRequest as exc:
             form.refund_limit.errors.append(str(exc))
         else:
-            flash(f"{person.full_name}’s limits are saved", "success")
+            if saved.pending:
+                flash(_waiting(person.full_name), "success")
+            else:
+                flash(f"{person.full_name}’s limits are saved", "success")
             return _detail(staff_id)
     return render_template("backoffice/staff/limits.html", form=form, person=person, **_context())
+
+
+def _decide(staff_id: int, change_id: int, decide, done: str):
+    """Approve or reject a waiting limit change, then back to the person's page."""
+    _person(staff_id)
+    try:
+        person = decide(current_staff().id, staff_id, change_id, source_ip=request.remote_addr)
+    except NotFound:
+        abort(404)
+    except InvalidRequest as exc:
+        flash(str(exc))
+    else:
+        flash(done.format(name=person.full_name), "success")
+    return _detail(staff_id)
+
+
+@bp.post("/staff/<int:staff_id>/limit-changes/<int:change_id>/approve")
+@requires(Permission.MANAGE_STAFF)
+def approve_limit_change(staff_id: int, change_id: int):
+    return _decide(
+        staff_id,
+        change_id,
+        staff_admin.approve_limit_change,
+        "You approved the change: {name}’s new limits apply from now",
+    )
+
+
+@bp.post("/staff/<int:staff_id>/limit-changes/<int:change_id>/reject")
+@requires(Permission.MANAGE_STAFF)
+def reject_limit_change(staff_id: int, change_id: int):
+    return _decide(
+        staff_id,
+        change_id,
+        staff_admin.reject_limit_change,
+        "You rejected the change: {name}’s limits stay as they were",
+    )
 
 
 def _action(staff_id: int, change, done: str):
@@ -189,18 +256,9 @@ def reset_two_factor(staff_id: int):
 @bp.post("/staff/<int:staff_id>/reset-password")
 @requires(Permission.MANAGE_STAFF)
 def reset_password(staff_id: int):
-    _person(staff_id)
-    try:
-        reset = staff_admin.reset_password(
-            current_staff().id, staff_id, source_ip=request.remote_addr
-        )
-    except InvalidRequest as exc:
-        flash(str(exc))
-        return _detail(staff_id)
-    return render_template(
-        "backoffice/staff/password.html",
-        person=reset.user,
-        password=reset.password,
-        heading="Password reset",
-        **_context(),
+    return _action(
+        staff_id,
+        staff_admin.reset_password,
+        "We have emailed {name} a temporary password and signed them out everywhere; "
+        "they choose their own password when they next sign in",
     )

@@ -1,16 +1,18 @@
-"""Forms an administrator uses to manage staff."""
+"""Forms an administrator uses to manage staff, and the one a member of staff uses to
+replace a temporary password at sign-in."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
-from wtforms import RadioField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice.forms import email_shape, strip_whitespace
 from shared.models import StaffRole
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
+from shared.services.portal_accounts import password_problem
 from shared.services.staff_admin import limit_problem
 from shared.widgets import GovRadioInput
 
@@ -120,3 +122,32 @@ class LimitsForm(FlaskForm):
     refund_limit = _limit_field("Refund limit")
     write_off_limit = _limit_field("Write-off limit")
     submit = SubmitField("Save limits", widget=GovSubmitInput())
+
+
+def good_password(form, field):
+    problem = password_problem(field.data or "")
+    if field.data and problem:
+        raise ValidationError(problem)
+
+
+def same_as_password(form, field):
+    if form.password.data and field.data and field.data != form.password.data:
+        raise ValidationError("Passwords do not match")
+
+
+class NewPasswordForm(FlaskForm):
+    """Choosing one's own password in place of the temporary one, at sign-in."""
+
+    # Not stripped: spaces can be part of a password.
+    password = PasswordField(
+        "Create a password",
+        description="Your password must be at least 10 characters long",
+        validators=[DataRequired("Enter a password"), good_password],
+        widget=GovPasswordInput(),
+    )
+    confirm = PasswordField(
+        "Confirm your password",
+        validators=[DataRequired("Confirm your password"), same_as_password],
+        widget=GovPasswordInput(),
+    )
+    submit = SubmitField("Save password and continue", widget=GovSubmitInput())

@@ -14,6 +14,7 @@ from backoffice import bp
 from backoffice.auth import requires
 from backoffice.casework import case_or_404, staff_actor, today
 from backoffice.payments import AS_CHOSEN, OLDEST_FIRST, chosen_amounts
+from shared.domain.numbers import ascii_digits
 from shared.domain.permissions import Permission
 from shared.money import format_gbp
 from shared.services import account_view, approvals, ledger, unallocated
@@ -44,7 +45,12 @@ class AllocateForm(FlaskForm):
     allocation = RadioField(
         "How should it be allocated?",
         choices=[
-            SelectChoice(OLDEST_FIRST, "The oldest debts first"),
+            # What ledger.allocate does when nobody chose (shared/domain/allocation.py).
+            SelectChoice(
+                OLDEST_FIRST,
+                "The oldest debts first (a payment plan's debts before the rest; disputed "
+                "and queried debts left alone)",
+            ),
             SelectChoice(AS_CHOSEN, "The invoices I choose"),
         ],
         default=OLDEST_FIRST,
@@ -56,7 +62,7 @@ class AllocateForm(FlaskForm):
 
 def _shown(value: str | None) -> tuple[int, int] | None:
     entry_id, _, pence = (value or "").partition(":")
-    if not (entry_id.isdigit() and pence.isdigit()):
+    if not (ascii_digits(entry_id) and ascii_digits(pence)):
         return None
     return int(entry_id), int(pence)
 

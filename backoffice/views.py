@@ -10,8 +10,10 @@ from flask import abort, render_template, request
 from backoffice import bp
 from backoffice.auth import current_staff, requires
 from backoffice.staff_forms import ROLE_LABELS
+from shared.domain.numbers import parse_whole_number
 from shared.domain.permissions import Permission
-from shared.services import case_search
+from shared.models import WebSessionKind
+from shared.services import case_search, web_sessions
 from shared.services import case_view as case_view_service
 
 
@@ -19,13 +21,18 @@ from shared.services import case_view as case_view_service
 @requires()
 def home():
     user = current_staff()
-    return render_template("backoffice/home.html", user=user, role_label=ROLE_LABELS[user.role])
+    return render_template(
+        "backoffice/home.html",
+        user=user,
+        role_label=ROLE_LABELS[user.role],
+        sessions=web_sessions.live_sessions(WebSessionKind.STAFF, user.id),
+    )
 
 
 def _page_number(name: str) -> int:
     """A ?name=N page number; anything that is not a positive whole number is page 1."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    number = parse_whole_number(request.args.get(name, ""))
+    return number if number else 1
 
 
 @bp.get("/search")

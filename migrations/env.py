@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from shared.db_roles import grant_runtime_role, migration_engine
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -15,7 +17,14 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+# Migrations run as the owner role in MIGRATION_DATABASE_URL when it is set, and then
+# grant DATABASE_URL's runtime role what the app needs (shared/db_roles.py).
+_owner_engine = migration_engine(current_app)
+
+
 def get_engine():
+    if _owner_engine is not None:
+        return _owner_engine
     return current_app.extensions["migrate"].db.engine
 
 
@@ -88,11 +97,17 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    try:
+        with connectable.connect() as connection:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                # In the migrations' transaction: a new table is never visible ungranted.
+                grant_runtime_role(connection, current_app, get_metadata())
+    finally:
+        if _owner_engine is not None:
+            _owner_engine.dispose()
 
 
 if context.is_offline_mode():

@@ -26,7 +26,7 @@ from flask import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from portal import bp
+from portal import bp, sign_in_lock
 from portal.auth_forms import (
     ChooseContactForm,
     CreateLoginForm,
@@ -38,9 +38,16 @@ from portal.auth_forms import (
     SignInForm,
 )
 from portal.common import private
-from shared.models import Channel, CodePurpose, PortalRelationship, PortalUser
-from shared.ratelimit import Limit, limiter_for
-from shared.services import portal_accounts
+from shared.models import (
+    Channel,
+    CodePurpose,
+    PortalRelationship,
+    PortalUser,
+    WebSessionEnd,
+    WebSessionKind,
+)
+from shared.ratelimit import GuessLimits, Limit, limiter_for
+from shared.services import portal_accounts, web_sessions
 from shared.services.errors import Conflict, InvalidRequest
 from shared.services.portal_accounts import (
     AccountLocked,
@@ -52,12 +59,18 @@ from shared.services.portal_accounts import (
 SESSION_USER_KEY = "portal_user_id"
 SESSION_SEEN_KEY = "last_seen"
 SESSION_PASSWORD_KEY = "portal_password_stamp"
+# The token of the server-side record (shared/services/web_sessions.py) that says
+# this sign-in still stands: sign-out, idle and lifetime end it for good.
+SESSION_TOKEN_KEY = "portal_session"
 # last_seen is rewritten (a new cookie) at most this often, not on every request.
 SEEN_RESOLUTION_SECONDS = 60
 JOURNEY_KEY = "portal_journey"
 
-FINDS_PER_IP = Limit("portal-link-find-ip", 10, 15 * 60)
-FAILED_FINDS_PER_REFERENCE = Limit("portal-link-find-reference", 5, 15 * 60)
+# Wrong postcodes only, and never per reference alone (see GuessLimits).
+FAILED_FINDS = GuessLimits(
+    per_address=Limit("portal-link-find-failed-ip", 10, 15 * 60),
+    per_address_and_reference=Limit("portal-link-find-failed-ip-reference", 5, 15 * 60),
+)
 CODES_PER_ACCOUNT = Limit("portal-code-send-account", 5, 60 * 60)
 CODES_PER_IP = Limit("portal-code-send-ip", 10, 60 * 60)
 SIGN_INS_PER_IP = Limit("portal-sign-in-ip", 50, 15 * 60)
@@ -98,14 +111,20 @@ def _session_is_idle() -> bool:
 
 
 def current_portal_user() -> SignedInLogin | None:
-    """The signed-in portal login for this request, or None (signed out or idle too long)."""
+    """The signed-in portal login for this request, or None (signed out, idle too long,
+    or signed in longer ago than PORTAL_SESSION_MAX_HOURS; the server-side record
+    decides, so a copy of the cookie ends with the original)."""
     # Kept on the request, not on g: an app context can outlive one request (the
     # test client reuses the test's), and a login must never leak into the next.
     if not hasattr(request, "portal_user"):
         user_id = session.get(SESSION_USER_KEY)
         user = None
         if isinstance(user_id, int) and not _session_is_idle():
-            user = portal_accounts.signed_in_login(user_id)
+            token = session.get(SESSION_TOKEN_KEY)
+            check = web_sessions.check(WebSessionKind.PORTAL, token, user_id)
+            request.portal_session_ended = check.ended
+            if check.live:
+                user = portal_accounts.signed_in_login(user_id)
         if user is not None and session.get(SESSION_PASSWORD_KEY) != user.password_stamp:
             # The password has changed since this session signed in (a reset, say, by
             # someone who feared another person knew it): this session has ended.
@@ -149,7 +168,12 @@ def login_required(view):
             flash("You were signed out because you were inactive")
             return redirect(url_for("portal.sign_in", next=_here()))
         if current_portal_user() is None:
+            ended = getattr(request, "portal_session_ended", None)
             _clear_session()
+            if ended in _TIMED_OUT:
+                flash(
+                    _TIMED_OUT[ended].format(hours=current_app.config["PORTAL_SESSION_MAX_HOURS"])
+                )
             return redirect(url_for("portal.sign_in", next=_here()))
         now = int(time.time())
         if now - session.get(SESSION_SEEN_KEY, 0) >= SEEN_RESOLUTION_SECONDS:
@@ -159,9 +183,24 @@ def login_required(view):
     return wrapper
 
 
+_TIMED_OUT = {
+    WebSessionEnd.IDLE: "You were signed out because you were inactive",
+    WebSessionEnd.LIFETIME: (
+        "You were signed out because you signed in more than {hours} hours ago. Sign in again"
+    ),
+}
+
+
 def _sign_in(user: PortalUser) -> None:
-    # A fresh session, so nothing from before signing in carries over.
+    # A fresh session, so nothing from before signing in carries over, and a new
+    # record and token: no session id survives from before signing in.
     _clear_session()
+    session[SESSION_TOKEN_KEY] = web_sessions.start(
+        WebSessionKind.PORTAL,
+        user.id,
+        user_agent=request.headers.get("User-Agent"),
+        source_ip=request.remote_addr,
+    )
     session[SESSION_USER_KEY] = user.id
     session[SESSION_PASSWORD_KEY] = password_stamp(user)
     session[SESSION_SEEN_KEY] = int(time.time())
@@ -243,14 +282,13 @@ def find_account(journey: str):
         return _render("portal/auth/find.html", journey, form=form)
     limiter = limiter_for(current_app)
     reference = portal_accounts.normalise_reference(form.reference.data)
-    if not limiter.hit(FINDS_PER_IP, request.remote_addr or "") or limiter.exceeded(
-        FAILED_FINDS_PER_REFERENCE, reference
-    ):
+    address = request.remote_addr or ""
+    if FAILED_FINDS.refused(limiter, address, reference):
         form.reference.errors.append(TOO_MANY_TRIES)
         return _render("portal/auth/find.html", journey, 429, form=form)
     candidate = portal_accounts.start_link(reference, form.postcode.data)
     if candidate is None:
-        limiter.hit(FAILED_FINDS_PER_REFERENCE, reference)
+        FAILED_FINDS.failed(limiter, address, reference)
         # The wording never says which of the two was wrong.
         form.reference.errors.append(NOT_FOUND)
         return _render("portal/auth/find.html", journey, form=form)
@@ -423,9 +461,11 @@ def sign_in():
         return render_template("portal/auth/sign_in.html", form=form)
     if user is None:
         # On the email field so the error summary has somewhere to link; the
-        # wording never says which of the two was wrong.
-        form.email.errors.append(INCORRECT_CREDENTIALS)
+        # wording never says which of the two was wrong, nor whether a login exists.
+        locked = sign_in_lock.locked_after_wrong_try(form.email.data)
+        form.email.errors.append(LOCKED if locked else INCORRECT_CREDENTIALS)
         return render_template("portal/auth/sign_in.html", form=form)
+    sign_in_lock.signed_in(form.email.data)
     _sign_in(user)
     return redirect(_safe_next(form.next.data))
 
@@ -434,7 +474,9 @@ def sign_in():
 def sign_out():
     user_id = session.get(SESSION_USER_KEY)
     if user_id is not None:
-        portal_accounts.record_sign_out(user_id, source_ip=request.remote_addr)
+        portal_accounts.record_sign_out(
+            user_id, source_ip=request.remote_addr, session_token=session.get(SESSION_TOKEN_KEY)
+        )
     _clear_session()
     flash("You have signed out", "success")
     return redirect(url_for("portal.sign_in"))

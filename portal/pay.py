@@ -15,7 +15,7 @@ from portal import bp
 from portal.common import go_to_checkout, private, render
 from portal.forms import AmountForm, FindBillForm, amount_form
 from shared.models import ActorType, CheckoutStatus
-from shared.ratelimit import Limit, limiter_for
+from shared.ratelimit import GuessLimits, Limit, limiter_for
 from shared.services import bill_lookup, card_payments
 from shared.services.actors import Actor
 from shared.services.card_payments import CheckoutRequest
@@ -25,8 +25,12 @@ SESSION_KEY = "quick_pay"
 # Enough for a payer who tries a few times; older return pages are forgotten.
 _CHECKOUTS_REMEMBERED = 10
 
-LOOKUPS_PER_IP = Limit("pay-find-ip", 10, 15 * 60)
-FAILED_LOOKUPS_PER_REFERENCE = Limit("pay-find-reference", 5, 15 * 60)
+# Wrong guesses only: a council office's one address may find many bills. Never per
+# reference alone, or five wrong postcodes from anywhere would lock the payer out.
+FAILED_LOOKUPS = GuessLimits(
+    per_address=Limit("pay-find-failed-ip", 10, 15 * 60),
+    per_address_and_reference=Limit("pay-find-failed-ip-reference", 5, 15 * 60),
+)
 
 NOT_FOUND = (
     "We could not find a bill with those details. "
@@ -43,14 +47,13 @@ def pay_find():
         return render("portal/pay/find.html", form=form)
     limiter = limiter_for(current_app)
     reference = bill_lookup.normalise_reference(form.reference.data)
-    if not limiter.hit(LOOKUPS_PER_IP, request.remote_addr or "") or limiter.exceeded(
-        FAILED_LOOKUPS_PER_REFERENCE, reference
-    ):
+    address = request.remote_addr or ""
+    if FAILED_LOOKUPS.refused(limiter, address, reference):
         form.reference.errors.append(TOO_MANY_TRIES)
         return render("portal/pay/find.html", 429, form=form)
     found = bill_lookup.find_bill(reference, form.postcode.data)
     if found is None:
-        limiter.hit(FAILED_LOOKUPS_PER_REFERENCE, reference)
+        FAILED_LOOKUPS.failed(limiter, address, reference)
         # On the first field, so the error summary has somewhere to link; the
         # wording never says which of the two was wrong.
         form.reference.errors.append(NOT_FOUND)

@@ -18,6 +18,7 @@ from wtforms.validators import AnyOf, DataRequired
 
 from portal.forms import strip_whitespace
 from shared.domain.income_expenditure import FIELDS, SECTIONS
+from shared.domain.numbers import ascii_digits, parse_whole_number
 from shared.formatting import long_date
 from shared.models import Frequency, PaymentRoute
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
@@ -136,14 +137,14 @@ class AmountForm(FlaskForm):
                 )
                 return False
             return True
-        text = (self.count.data or "").replace(",", "")
+        text = (self.count.data or "").strip()
         if not text:
             self.count.errors.append("Enter how many payments you want to make")
             return False
-        if not text.isdigit():
+        count = parse_whole_number(text)
+        if count is None:
             self.count.errors.append("Number of payments must be a whole number, like 6")
             return False
-        count = int(text)
         # Each payment at least the minimum, so the count can never split a penny.
         most = max(total // MINIMUM_INSTALMENT_PENCE, 1)
         if count < 1:
@@ -160,7 +161,7 @@ class AmountForm(FlaskForm):
     def answers(self) -> dict:
         if self.how.data == BY_AMOUNT:
             return {"instalment_pence": parse_gbp(self.instalment.data), "count": None}
-        return {"instalment_pence": None, "count": int(self.count.data.replace(",", ""))}
+        return {"instalment_pence": None, "count": parse_whole_number(self.count.data)}
 
     def fill_from(self, answers: dict) -> None:
         if answers.get("instalment_pence"):
@@ -212,7 +213,7 @@ class StartDateForm(FlaskForm):
             return self._fail(f"Enter the {DATE_LABEL.lower()}")
         if missing:
             return self._fail(f"{DATE_LABEL} must include a {' and '.join(missing)}", missing)
-        if not all(value.isdigit() for value in values.values()) or len(values["year"]) != 4:
+        if not all(ascii_digits(value) for value in values.values()) or len(values["year"]) != 4:
             return self._fail(f"{DATE_LABEL} must be a real date")
         try:
             chosen = date(int(values["year"]), int(values["month"]), int(values["day"]))

@@ -8,6 +8,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from twilio.request_validator import RequestValidator
 
+from shared.domain.numbers import parse_whole_number
 from shared.integrations.payments import InvalidWebhook, app_gateway
 from shared.integrations.sms import TWILIO_STATUS_PATH, twilio_status_url
 from shared.services import card_payments, message_status
@@ -24,10 +25,13 @@ def stripe_webhook():
             payload, request.headers.get("Stripe-Signature", "")
         )
     except InvalidWebhook as exc:
-        # Forged, altered or replayed (older than 5 minutes): refuse, change nothing.
+        # Forged, altered, replayed (older than 5 minutes) or dated more than 5 minutes
+        # ahead: refuse, change nothing.
         log.warning("rejected Stripe webhook: %s", exc)
         return jsonify(error="invalid signature"), 400
-    # Any failure below is a 500, so the provider retries the delivery later.
+    # A busy database is a 503 with Retry-After (shared/web.py) and any other failure
+    # a 500: either way the provider retries the delivery later. A paid event that
+    # does not match its checkout is acknowledged (200) but posts nothing.
     outcome = card_payments.apply_provider_event(event)
     return jsonify(received=True, outcome=outcome), 200
 
@@ -42,12 +46,14 @@ def twilio_status():
         request.headers.get("X-Twilio-Signature", ""),
     )
     if not valid:
+        # Not a malformed request but an unauthenticated one: 403, as Twilio's own
+        # examples answer, so a forger learns nothing from the difference.
         log.warning("rejected Twilio status callback for %s", form.get("MessageSid"))
-        return jsonify(error="invalid signature"), 400
+        return jsonify(error="invalid signature"), 403
     code = form.get("ErrorCode")
     outcome = message_status.apply_sms_status(
         form.get("MessageSid", ""),
         form.get("MessageStatus", ""),
-        int(code) if code and code.isdigit() else None,
+        parse_whole_number(code or ""),
     )
     return jsonify(received=True, outcome=outcome), 200

@@ -3,7 +3,8 @@
 #
 #   scripts/test_services.sh deps            install (root) or name (non-root) missing system packages
 #   scripts/test_services.sh start           fresh PostgreSQL cluster on 127.0.0.1:54329 and
-#                                            redis-server on 127.0.0.1:63799, database recovery_test
+#                                            redis-server on 127.0.0.1:63799, database recovery_test,
+#                                            roles recovery_owner and recovery_runtime
 #   scripts/test_services.sh createdb NAME   create another database in the running cluster
 #   scripts/test_services.sh stop            stop both and delete their data (safe to run twice)
 #   scripts/test_services.sh status          say what is running
@@ -133,12 +134,24 @@ EOF
     done
     pg_answers || die "PostgreSQL started but does not answer on 127.0.0.1:$PG_PORT"
     create_database "$TEST_DB"
+    create_roles
     say "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$PG_PORT in $((SECONDS - started))s (data: $PGDATA_DIR)"
 }
 
 create_database() {
     PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \
         -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
+}
+
+# The two roles production uses (docs/operations.md): the suite's databases belong to
+# recovery_owner, which migrates them, and the app under test connects as recovery_runtime
+# (tests/conftest.py creates them itself in a cluster started without them).
+create_roles() {
+    local role
+    for role in recovery_owner recovery_runtime; do
+        "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \
+            -c "CREATE ROLE $role LOGIN PASSWORD '$role'" >/dev/null
+    done
 }
 
 start_redis() {

@@ -5,16 +5,30 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, Map
 
 from shared.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from shared.extensions import csrf, db, migrate
 from shared.web import JinjaEnvironment
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a row id, so at most PostgreSQL's integer. A bigger
+    number in a URL is a 404 like any other missing row, not an out-of-range error
+    from the database."""
+
+    max = 2**31 - 1
+
+
+class RowIdMap(Map):
+    default_converters = {**Map.default_converters, "int": RowIdConverter}
+
+
 class App(Flask):
     # Set on the class: Flask makes the Jinja environment the first time anything
     # (an extension's init_app, say) touches app.jinja_env.
     jinja_environment = JinjaEnvironment
+    url_map_class = RowIdMap
 
 
 def create_app(config: dict[str, object] | None = None) -> Flask:

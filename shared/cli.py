@@ -190,9 +190,41 @@ def reencrypt_totp_command() -> None:
     click.echo(f"Re-encrypted {changed} authenticator secret{'' if changed == 1 else 's'}.")
 
 
+@click.command("grant-runtime")
+def grant_runtime_command() -> None:
+    """Grant DATABASE_URL's role what the app needs, as MIGRATION_DATABASE_URL's owner role."""
+    from flask import current_app
+
+    from shared.db_roles import grant_runtime_role, migration_engine
+    from shared.extensions import db
+
+    engine = migration_engine(current_app)
+    if engine is None:
+        raise click.ClickException(
+            "MIGRATION_DATABASE_URL is not set: with one role there is nothing to grant "
+            "(docs/operations.md sets up the owner and runtime roles)"
+        )
+    try:
+        with engine.begin() as connection:
+            statements = grant_runtime_role(connection, current_app, db.metadata)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    if not statements:
+        click.echo("DATABASE_URL and MIGRATION_DATABASE_URL use the same role: nothing to grant.")
+        return
+    grants = [s for s in statements if s.startswith("GRANT") and " ON TABLE " in s]
+    click.echo(f"Granted the runtime role its privileges on {len(grants)} tables.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(payments)
     app.cli.add_command(outbox)
     app.cli.add_command(plans)
     app.cli.add_command(staff)
+    # Beside `db upgrade`, which applies the same grants after migrating.
+    from flask_migrate.cli import db as db_group
+
+    db_group.add_command(grant_runtime_command)

@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLAlchemy URL; postgresql://... in production",
     ),
     Setting(
+        "MIGRATION_DATABASE_URL",
+        "",
+        "PostgreSQL URL of the role that owns the tables, used only by `flask db upgrade` "
+        "(and `db grant-runtime`), which then grants DATABASE_URL's role what the app needs; "
+        "empty means DATABASE_URL's role does both (SQLite, the demo)",
+    ),
+    Setting(
         "REDIS_URL",
         "redis://127.0.0.1:6390/0",
         "Redis for RQ queues (the embedded one under make run)",
@@ -74,6 +81,16 @@ SETTINGS: tuple[Setting, ...] = (
         "how many reverse proxies set X-Forwarded-For/-Proto in front of the app",
     ),
     Setting("SESSION_IDLE_MINUTES", "30", "idle minutes before a signed-in session ends"),
+    Setting(
+        "STAFF_SESSION_MAX_HOURS",
+        "12",
+        "hours after signing in that a back-office session ends, however busy",
+    ),
+    Setting(
+        "PORTAL_SESSION_MAX_HOURS",
+        "2",
+        "hours after signing in that a portal session ends, however busy",
+    ),
     Setting(
         "STRIPE_SECRET_KEY",
         "sk_test_local",
@@ -124,6 +141,18 @@ SETTINGS: tuple[Setting, ...] = (
         "missed instalments that break a payment plan (its debts return to recovery)",
     ),
     Setting(
+        "APPROVAL_LIMIT_PERIOD_MONTHS",
+        "12",
+        "months over which an officer's write-offs, credit notes and refunds on one account "
+        "add up against their delegated limit",
+    ),
+    Setting(
+        "STAFF_LIMIT_CEILING_PENCE",
+        "500000",
+        "the highest delegated refund or write-off limit (in pence) one administrator may "
+        "set alone; raising a limit above it waits for a second administrator's approval",
+    ),
+    Setting(
         "TOTP_ENCRYPTION_KEYS",
         "",
         "comma-separated Fernet keys that encrypt staff authenticator secrets at rest: the "
@@ -171,6 +200,22 @@ def normalise_database_url(url: str) -> str:
                 "DATABASE_URL has no database name: expected postgresql://user@host/dbname"
             )
     return _resolve_sqlite_path(url)
+
+
+def _migration_database_url(raw: str, runtime: str) -> str | None:
+    """The owner role's URL for migrations (shared/db_roles.py), or None: DATABASE_URL's."""
+    if not raw.strip():
+        return None
+    try:
+        url = normalise_database_url(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"MIGRATION_{exc}") from None
+    if not url.startswith("postgresql") or not runtime.strip().startswith("postgres"):
+        raise ConfigError(
+            "MIGRATION_DATABASE_URL is for PostgreSQL: set it, like DATABASE_URL, to a "
+            "postgresql:// URL (SQLite has no roles; leave it empty)"
+        )
+    return url
 
 
 def validate_redis_url(url: str) -> str:
@@ -303,6 +348,9 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(str(raw["DATABASE_URL"])),
+        "MIGRATION_DATABASE_URI": _migration_database_url(
+            str(raw["MIGRATION_DATABASE_URL"]), str(raw["DATABASE_URL"])
+        ),
         "REDIS_URL": validate_redis_url(str(raw["REDIS_URL"])),
         "COUNCIL_NAME": raw["COUNCIL_NAME"],
         "COUNCIL_PHONE": raw["COUNCIL_PHONE"],
@@ -310,6 +358,12 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "PUBLIC_BASE_URL": str(raw["PUBLIC_BASE_URL"]).rstrip("/"),
         "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", str(raw["TRUSTED_PROXY_HOPS"]), 0),
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", str(raw["SESSION_IDLE_MINUTES"]), 1),
+        "STAFF_SESSION_MAX_HOURS": _int(
+            "STAFF_SESSION_MAX_HOURS", str(raw["STAFF_SESSION_MAX_HOURS"]), 1
+        ),
+        "PORTAL_SESSION_MAX_HOURS": _int(
+            "PORTAL_SESSION_MAX_HOURS", str(raw["PORTAL_SESSION_MAX_HOURS"]), 1
+        ),
         "STRIPE_SECRET_KEY": raw["STRIPE_SECRET_KEY"],
         "STRIPE_API_BASE": raw["STRIPE_API_BASE"],
         "STRIPE_WEBHOOK_SECRET": raw["STRIPE_WEBHOOK_SECRET"],
@@ -330,6 +384,12 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
             "PLAN_DUE_REMINDER_DAYS", str(raw["PLAN_DUE_REMINDER_DAYS"]), 0
         ),
         "PLAN_MISSES_TO_BREAK": _int("PLAN_MISSES_TO_BREAK", str(raw["PLAN_MISSES_TO_BREAK"]), 1),
+        "APPROVAL_LIMIT_PERIOD_MONTHS": _int(
+            "APPROVAL_LIMIT_PERIOD_MONTHS", str(raw["APPROVAL_LIMIT_PERIOD_MONTHS"]), 1
+        ),
+        "STAFF_LIMIT_CEILING_PENCE": _int(
+            "STAFF_LIMIT_CEILING_PENCE", str(raw["STAFF_LIMIT_CEILING_PENCE"]), 0
+        ),
         "TOTP_ENCRYPTION_KEYS": _totp_encryption_keys(
             str(raw["TOTP_ENCRYPTION_KEYS"]), app_env, secret
         ),
@@ -345,6 +405,8 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
     for key, value in overrides.items():
         if key not in raw:
             config[key] = value
+    if app_env == "production":
+        refuse_demo_settings(config)
     return config
 
 
@@ -353,3 +415,137 @@ def _engine_options(url: str) -> dict[str, object]:
         # Fail fast with a clear message instead of hanging on an unreachable host.
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
     return {"connect_args": {"timeout": 15}}
+
+
+# --- production refuses the local demo's settings ----------------------------------
+
+_LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
+
+
+def _is_loopback(host: str | None) -> bool:
+    """127.x, ::1, 0.0.0.0 and localhost: an address that only means this machine."""
+    import ipaddress
+
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _default(name: str) -> str:
+    return next(s.default for s in SETTINGS if s.name == name)
+
+
+def refuse_demo_settings(config: dict[str, object]) -> None:
+    """Stop a production start on any setting that only makes sense for the local demo.
+
+    The defaults are published in the README, so a production app running on
+    them can be fooled by anyone (a webhook signed with the published secret
+    clears a bill unpaid), or quietly sends payments, texts and email to stand-ins
+    that go nowhere. Each refusal is one line naming the setting and what to do.
+    """
+    for name, problem, remedy in _demo_settings(config):
+        raise ConfigError(f"{name} {problem}: {remedy} in production")
+
+
+def _demo_settings(config: dict[str, object]):
+    text = {name: str(config.get(name) or "").strip() for name in _CHECKED_AS_TEXT}
+    database = str(config["SQLALCHEMY_DATABASE_URI"])
+    if database == _resolve_sqlite_path(_default("DATABASE_URL")):
+        yield (
+            "DATABASE_URL",
+            "is the demo's SQLite file under instance/",
+            "set DATABASE_URL to the council's PostgreSQL database (postgresql://...)",
+        )
+    redis = urlsplit(str(config["REDIS_URL"]))
+    if _is_loopback(redis.hostname) and redis.port == 6390:
+        yield (
+            "REDIS_URL",
+            "points at the demo's embedded Redis (port 6390)",
+            "set REDIS_URL to the production Redis",
+        )
+    public = urlsplit(text["PUBLIC_BASE_URL"])
+    if _is_loopback(public.hostname) or not public.hostname:
+        yield (
+            "PUBLIC_BASE_URL",
+            f"is {text['PUBLIC_BASE_URL']!r}, which only works on this machine",
+            "set PUBLIC_BASE_URL to the portal's public https:// address",
+        )
+    elif public.scheme != "https":
+        yield (
+            "PUBLIC_BASE_URL",
+            "is not an https:// address",
+            "set PUBLIC_BASE_URL to the portal's public https:// address",
+        )
+    for name, what in (
+        ("COUNCIL_NAME", "the council's name"),
+        ("COUNCIL_PHONE", "the recovery team's phone number"),
+        ("COUNCIL_EMAIL", "the recovery team's email address"),
+        ("MAIL_FROM", "the From: address of the council's email"),
+    ):
+        if text[name] == _default(name):
+            yield name, f"is the demo council's ({text[name]})", f"set {name} to {what}"
+    yield from _provider_settings(text)
+    if _is_loopback(text["SMTP_HOST"]) and config["SMTP_PORT"] == int(_default("SMTP_PORT")):
+        yield (
+            "SMTP_HOST",
+            f"and SMTP_PORT point at the local email capture ({text['SMTP_HOST']}:"
+            f"{config['SMTP_PORT']}), which delivers nothing",
+            "set SMTP_HOST and SMTP_PORT to the council's mail relay",
+        )
+
+
+def _provider_settings(text: dict[str, str]):
+    stripe_key, webhook = text["STRIPE_SECRET_KEY"], text["STRIPE_WEBHOOK_SECRET"]
+    if not stripe_key or stripe_key == _default("STRIPE_SECRET_KEY"):
+        yield (
+            "STRIPE_SECRET_KEY",
+            "is the local stand-in's key" if stripe_key else "is not set",
+            "set the live secret key from the Stripe dashboard",
+        )
+    if not webhook or webhook == _default("STRIPE_WEBHOOK_SECRET"):
+        yield (
+            "STRIPE_WEBHOOK_SECRET",
+            "is the development secret published in the README" if webhook else "is not set",
+            "set the signing secret of the Stripe webhook endpoint (whsec_...)",
+        )
+    for name, provider in (("STRIPE_API_BASE", "Stripe"), ("TWILIO_API_BASE", "Twilio")):
+        # Empty means the provider's real API.
+        value = text[name]
+        if value and (value == _default(name) or _is_loopback(urlsplit(value).hostname)):
+            yield (
+                name,
+                f"points at a local stand-in ({value})",
+                f"leave {name} empty to use {provider}'s API",
+            )
+    for name, what, demo in (
+        ("TWILIO_ACCOUNT_SID", "the account SID from the Twilio console", "the stand-in's"),
+        ("TWILIO_AUTH_TOKEN", "the auth token from the Twilio console", "the stand-in's"),
+        ("TWILIO_FROM_NUMBER", "the council's sender number or id", "a fictional number"),
+    ):
+        value = text[name]
+        if not value or value == _default(name):
+            yield name, f"is {demo} ({value})" if value else "is not set", f"set {what}"
+
+
+_CHECKED_AS_TEXT = (
+    "PUBLIC_BASE_URL",
+    "COUNCIL_NAME",
+    "COUNCIL_PHONE",
+    "COUNCIL_EMAIL",
+    "MAIL_FROM",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "TWILIO_API_BASE",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "SMTP_HOST",
+)

@@ -75,6 +75,42 @@ class RateLimiter:
             return False
         return count is not None and int(count) >= limit.count
 
+    def reset(self, limit: Limit, key: str) -> None:
+        """Forget `key`'s attempts under `limit` (say, after it got something right)."""
+        try:
+            self.redis.delete(self._key(limit, key))
+        except RedisError as exc:
+            logger.warning("rate limit %s not reset, Redis unavailable: %s", limit.name, exc)
+
+
+@dataclass(frozen=True)
+class GuessLimits:
+    """Limits on guessing the secret half of a lookup (a postcode) from its public half
+    (a reference), counting wrong guesses only.
+
+    Counted per address and per address-and-reference, never per reference alone: a
+    stranger's wrong postcodes must not lock the real payer out from their own address,
+    and one address cannot walk through references either.
+    """
+
+    per_address: Limit
+    per_address_and_reference: Limit
+
+    @staticmethod
+    def _pair(address: str, reference: str) -> str:
+        return f"{address}\n{reference}"
+
+    def refused(self, limiter: RateLimiter, address: str, reference: str) -> bool:
+        """Whether this address has used up its wrong guesses, in all or at this reference."""
+        return limiter.exceeded(self.per_address, address) or limiter.exceeded(
+            self.per_address_and_reference, self._pair(address, reference)
+        )
+
+    def failed(self, limiter: RateLimiter, address: str, reference: str) -> None:
+        """Count one wrong guess."""
+        limiter.hit(self.per_address, address)
+        limiter.hit(self.per_address_and_reference, self._pair(address, reference))
+
 
 def limiter_for(app: Flask) -> RateLimiter:
     """The app's limiter: one set in app.extensions (tests do), else one on REDIS_URL."""

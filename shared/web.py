@@ -22,8 +22,10 @@ from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from shared import request_guard
 from shared.config import PROJECT_ROOT
 from shared.formatting import format_gbp, long_date
 
@@ -88,6 +90,7 @@ def init_app(app: Flask) -> None:
         "/assets/<path:filename>", endpoint=ASSETS_ENDPOINT, view_func=_govuk_frontend_asset
     )
     _register_error_pages(app)
+    request_guard.init_app(app)
 
     csp = content_security_policy(
         govuk_template_inline_script_hashes(app), form_targets=[checkout_origin(app.config)]
@@ -233,6 +236,9 @@ def _register_error_pages(app: Flask) -> None:
     # CSRFError is a 400, but the likely cause (a form left open until its
     # token expired) deserves its own explanation.
     app.register_error_handler(CSRFError, _csrf_error_page)
+    # A busy database (SQLite's one writer, a PostgreSQL serialization failure) is
+    # not a fault: 503 with Retry-After, which a provider's webhook retries too.
+    app.register_error_handler(OperationalError, _database_busy_page)
 
 
 def _layout() -> str:
@@ -248,6 +254,21 @@ def _error_page(error: HTTPException):
 
 def _csrf_error_page(error: CSRFError):
     return render_template("errors/csrf.html", layout=_layout()), 400
+
+
+DATABASE_BUSY_RETRY_SECONDS = 2
+
+
+def _database_busy_page(error: OperationalError):
+    from shared.extensions import db
+    from shared.services.unit_of_work import is_database_busy
+
+    if not is_database_busy(error):
+        raise error  # a real fault: Flask turns it into the 500 page
+    current_app.logger.warning("database busy, answered 503: %s", error.orig)
+    db.session.rollback()
+    page = render_template("errors/503.html", layout=_layout())
+    return page, 503, {"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)}
 
 
 def cached_fragment(key: str, *, caller) -> Markup:

@@ -5,8 +5,13 @@ suite once on SQLite and once on a throwaway PostgreSQL cluster). The schema
 is built by the real migrations, once per xdist worker:
 - SQLite: a migrated template file is copied for every test (a fresh database
   per test, in milliseconds);
-- PostgreSQL: one database per worker, every table truncated before each test
-  (TRUNCATE does not fire the append-only row triggers).
+- PostgreSQL: one database per worker, every table truncated before each test.
+  As in production (docs/operations.md) two roles share it: `recovery_owner` owns
+  the database and runs the migrations, and every app the tests build connects as
+  `recovery_runtime`, with only the grants shared/db_roles.py gives it, so the whole
+  PostgreSQL run proves those grants are enough. The superuser in TEST_DATABASE_URL
+  creates the roles when the cluster lacks them and does the truncating (with
+  triggers off: the append-only tables refuse TRUNCATE, migration 0017).
 """
 
 from __future__ import annotations
@@ -35,7 +40,63 @@ def _is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith(("postgres", "postgresql"))
 
 
+# The two roles scripts/test_services.sh creates (and _ensure_roles, if it did not).
+OWNER_ROLE = "recovery_owner"
+RUNTIME_ROLE = "recovery_runtime"
+
+
+def as_role(url: str, role: str) -> str:
+    """`url` (a PostgreSQL URL) signed in as `role`; the password is the role's name
+    (the throwaway cluster trusts every local connection anyway)."""
+    return make_url(url).set(username=role, password=role).render_as_string(hide_password=False)
+
+
+def as_superuser(url: str) -> str:
+    """`url`'s database, signed in as TEST_DATABASE_URL's (superuser) user."""
+    base = make_url(normalise_database_url(TEST_DATABASE_URL))
+    return (
+        make_url(url)
+        .set(username=base.username, password=base.password)
+        .render_as_string(hide_password=False)
+    )
+
+
+def owner_url(database_url: str) -> str | None:
+    """The owner role's URL for a runtime-role database URL, else None."""
+    try:
+        if make_url(database_url).username != RUNTIME_ROLE:
+            return None
+    except sa.exc.ArgumentError:  # not a URL at all: a test of bad settings
+        return None
+    return as_role(database_url, OWNER_ROLE)
+
+
+def _ensure_roles(connection) -> None:
+    """Create the two roles if this cluster lacks them (one started before they existed).
+
+    Workers and other test runs may race to create them: losing the race is fine.
+    """
+    for role in (OWNER_ROLE, RUNTIME_ROLE):
+        connection.execute(
+            sa.text(
+                f"""
+                DO $$
+                BEGIN
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                        CREATE ROLE {role} LOGIN PASSWORD '{role}';
+                    END IF;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END $$
+                """
+            )
+        )
+
+
 def make_config(database_url: str, **overrides):
+    # An app on the runtime role migrates as the owner, as production does.
+    owner = owner_url(database_url)
+    if owner is not None:
+        overrides.setdefault("MIGRATION_DATABASE_URL", owner)
     return load_config(
         environ={},
         APP_ENV="test",
@@ -68,11 +129,19 @@ def database_template(tmp_path_factory, worker_id_str) -> str:
         name = f"{base.database}_{worker_id_str}"
         admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
+            _ensure_roles(conn)
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
         admin.dispose()
-        url = base.set(database=name).render_as_string(hide_password=False)
-        migrate_database(url)
+        # The owner owns the schema; nobody else may create in it (before PostgreSQL 15
+        # everyone could), as docs/operations.md sets production up.
+        schema = sa.create_engine(base.set(database=name), isolation_level="AUTOCOMMIT")
+        with schema.connect() as conn:
+            conn.execute(sa.text(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}"))
+            conn.execute(sa.text("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+        schema.dispose()
+        url = as_role(base.set(database=name).render_as_string(hide_password=False), RUNTIME_ROLE)
+        migrate_database(url)  # as the owner, then granting the runtime role (make_config)
         return url
     path = tmp_path_factory.mktemp("db") / "template.db"
     migrate_database(f"sqlite:///{path}")
@@ -80,9 +149,12 @@ def database_template(tmp_path_factory, worker_id_str) -> str:
 
 
 def _truncate_all(url: str) -> None:
-    engine = sa.create_engine(url)
+    """Empty every table of `url`'s database, as the superuser (the runtime role cannot)."""
+    engine = sa.create_engine(as_superuser(url))
     tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
     with engine.begin() as conn:
+        # Triggers off for this transaction: the append-only tables refuse TRUNCATE.
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

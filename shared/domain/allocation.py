@@ -7,7 +7,7 @@ a person can act on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,6 +38,26 @@ def allocate_oldest_first(available_pence: int, items: Sequence[OpenItem]) -> li
         plan.append((item.invoice_id, share))
         remaining -= share
     return plan
+
+
+def allocate_by_default(
+    available_pence: int,
+    items: Sequence[OpenItem],
+    *,
+    held: Collection[int] = frozenset(),
+    in_plan: Collection[int] = frozenset(),
+) -> list[tuple[int, int]]:
+    """Where money goes when nobody chose: never to a held (disputed or queried) invoice;
+    to the invoices of the debtor's payment plan first, oldest due first; then the rest,
+    oldest due first. What is left over stays unallocated, as credit on the account."""
+    open_items = [item for item in items if item.invoice_id not in held]
+    plan = allocate_oldest_first(
+        available_pence, [item for item in open_items if item.invoice_id in in_plan]
+    )
+    left = available_pence - sum(share for _, share in plan)
+    return plan + allocate_oldest_first(
+        left, [item for item in open_items if item.invoice_id not in in_plan]
+    )
 
 
 def check_explicit(

@@ -10,6 +10,7 @@ trying again later can help. Amounts are integer pence throughout.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ class CheckoutSession:
     payment_intent_id: str | None
     amount_total: int
     metadata: Mapping[str, str] = field(default_factory=dict)
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,12 +226,24 @@ class PaymentGateway:
             )
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook(str(exc)) from None
+        # The SDK refuses only timestamps too old. One far in the future is as
+        # untrustworthy (a signature made ahead of time to be replayed later, or a
+        # sender whose clock is wrong), so the same tolerance applies both ways.
+        latest = time.time() + WEBHOOK_TOLERANCE_SECONDS
+        if _signed_at(signature_header or "") > latest:
+            raise InvalidWebhook("signature timestamp is in the future beyond the tolerance")
         try:
             event = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidWebhook(f"body is not JSON: {exc}") from None
         if not isinstance(event, dict) or event.get("object") != "event" or "type" not in event:
             raise InvalidWebhook("body is not a Stripe event")
+        created = event.get("created")
+        if created is not None:
+            if not isinstance(created, int) or isinstance(created, bool):
+                raise InvalidWebhook("event created is not a timestamp")
+            if created > latest:
+                raise InvalidWebhook("event created is in the future beyond the tolerance")
         return event
 
     @staticmethod
@@ -247,7 +261,22 @@ class PaymentGateway:
             payment_intent_id=intent,
             amount_total=int(session["amount_total"]),
             metadata=_str_dict(session.get("metadata")),
+            currency=session.get("currency"),
         )
+
+
+def _signed_at(header: str) -> int:
+    """The latest t= timestamp in a Stripe-Signature header (verified already, so
+    the SDK could read one; any other reading is refused as a future one)."""
+    stamps = []
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t":
+            try:
+                stamps.append(int(value))
+            except ValueError:
+                return 2**63
+    return max(stamps, default=0)
 
 
 def app_gateway(app) -> PaymentGateway:

@@ -15,6 +15,7 @@ from shared.jobs.maintenance import heartbeat
 from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
 from shared.jobs.plan_monitor import enqueue_todays_plan_monitor
+from shared.jobs.web_sessions import delete_old_web_sessions
 
 HEARTBEAT_INTERVAL_SECONDS = 60
 OUTBOX_SWEEP_INTERVAL_SECONDS = 60
@@ -62,6 +63,17 @@ cron.register(
     queue_name="low",
     cron="0 6 * * *",
     job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# Signed-in session records that ended (or lapsed) more than 30 days ago
+# (shared/services/web_sessions.py): one DELETE, once a day at a quiet hour.
+cron.register(
+    delete_old_web_sessions,
+    queue_name="low",
+    cron="30 3 * * *",
+    job_timeout=300,
     ttl=6 * 3600,
     result_ttl=24 * 3600,
 )

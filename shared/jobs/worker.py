@@ -18,6 +18,21 @@ class AppWorker(Worker):
         from shared.jobs.context import worker_app
 
         app = worker_app()
+        _refuse_a_role_that_could_rewrite_history(app)
         with app.app_context():
             db.engine.dispose()
         return super().work(*args, **kwargs)
+
+
+def _refuse_a_role_that_could_rewrite_history(app) -> None:
+    """Production workers stop, as the web does (wsgi.py), on a role that owns the tables."""
+    import sys
+
+    from shared.config import ConfigError
+    from shared.startup import check_runtime_role
+
+    try:
+        check_runtime_role(app)
+    except ConfigError as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        raise SystemExit(2) from None

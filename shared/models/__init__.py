@@ -20,7 +20,13 @@ from shared.models.holds import AccountHold, HoldKind
 from shared.models.invoices import Invoice, InvoiceLine, RecoveryStage
 from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
 from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
-from shared.models.payments import CHECKOUT_TRANSITIONS, CardCheckout, CheckoutStatus, ProviderEvent
+from shared.models.payments import (
+    CHECKOUT_TRANSITIONS,
+    CardCheckout,
+    CheckoutStatus,
+    ProviderEvent,
+    RefusedCardEvent,
+)
 from shared.models.plans import (
     Arrangement,
     ArrangementDebt,
@@ -37,8 +43,10 @@ from shared.models.referrals import (
     EnforcementReferralInvoice,
     ReferralDestination,
 )
-from shared.models.staff import StaffRole, StaffUser
+from shared.models.staff import LimitChangeStatus, StaffLimitChange, StaffRole, StaffUser
 from shared.models.unallocated import UnallocatedCredit
+from shared.models.verifications import PaymentVerification, VerificationStatus, VerifiedVia
+from shared.models.web_sessions import WebSession, WebSessionEnd, WebSessionKind
 
 # Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = ("ledger_entries", "allocations", "audit_log")
@@ -61,6 +69,7 @@ __all__ = [
     "CardCheckout",
     "CheckoutStatus",
     "ProviderEvent",
+    "RefusedCardEvent",
     "AuditLog",
     "BreathingSpaceType",
     "Channel",
@@ -93,8 +102,16 @@ __all__ = [
     "EnforcementReferralInvoice",
     "ReferralDestination",
     "ServiceDepartment",
+    "LimitChangeStatus",
+    "StaffLimitChange",
     "StaffRole",
     "StaffUser",
     "UnallocatedCredit",
+    "PaymentVerification",
+    "VerificationStatus",
+    "VerifiedVia",
+    "WebSession",
+    "WebSessionEnd",
+    "WebSessionKind",
     "postcode_key",
 ]

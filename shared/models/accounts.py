@@ -212,6 +212,10 @@ class PortalUserAccount(db.Model):
     )
     verified_via: Mapped[Channel] = mapped_column(enum_type(Channel, "verified_channel"))
     linked_at: Mapped[datetime] = created_at_column()
+    # Access ends (the row is kept, for the record) when the debtor dies: a power of
+    # attorney ends with the death, and nobody signs in as the deceased.
+    access_ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    access_ended_by_hold_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account_holds.id"))
 
     portal_user: Mapped[PortalUser] = relationship(back_populates="links")
     account: Mapped[DebtorAccount] = relationship()

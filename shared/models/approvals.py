@@ -1,4 +1,6 @@
-"""Requests that need a second person: refunds and write-offs over a delegated limit."""
+"""Refund, write-off and credit-note requests: those over a delegated limit (and every
+refund) wait for a second person; those within it are posted at once and recorded
+here too, so a limit can cap an officer's running total on an account."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ class ApprovalKind(enum.StrEnum):
     REFUND = "refund"
     WRITE_OFF = "write_off"
     ARRANGEMENT = "arrangement"
+    CREDIT_NOTE = "credit_note"
 
 
 class ApprovalStatus(enum.StrEnum):
@@ -43,6 +46,11 @@ class ApprovalRequest(db.Model):
     decided_by_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    # The ledger entry the request posted (at once within the limit, or on approval):
+    # who asked for and who approved a credit note are found from its entry.
+    ledger_entry_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ledger_entries.id"), unique=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
@@ -52,4 +60,12 @@ class ApprovalRequest(db.Model):
             name="not_self_approved",
         ),
         sa.Index("ix_approval_requests_status_requested", "status", "requested_at"),
+        # One officer's running total of one kind on one account over the limit period.
+        sa.Index(
+            "ix_approval_requests_running_total",
+            "requested_by_staff_id",
+            "account_id",
+            "kind",
+            "requested_at",
+        ),
     )

@@ -40,6 +40,16 @@ class AccountHold(db.Model):
         enum_type(BreathingSpaceType, "hold_breathing_space_type")
     )
     breathing_space_reference: Mapped[str | None] = mapped_column(sa.String(40))
+    # A mental health crisis space has no end until the treatment ends; the space then
+    # ends (expires_on) on the date the Insolvency Service notifies, 30 days later.
+    crisis_treatment_ended_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Deceased holds: the date of death and who deals with the estate (optional).
+    date_of_death: Mapped[date | None] = mapped_column(sa.Date)
+    representative_name: Mapped[str | None] = mapped_column(sa.String(200))
+    representative_capacity: Mapped[str | None] = mapped_column(sa.String(80))
+    representative_address: Mapped[str | None] = mapped_column(sa.Text)
+    representative_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    representative_email: Mapped[str | None] = mapped_column(sa.String(254))
     placed_by: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id"))
     lifted_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     lifted_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))

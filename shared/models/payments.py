@@ -28,6 +28,9 @@ class CheckoutStatus(enum.StrEnum):
     FAILED = "failed"  # the provider could not take the payment
     EXPIRED = "expired"  # the session lapsed unpaid
     ERROR = "error"  # the provider refused to create a session
+    # The provider said it was paid, but not the amount or currency we asked for:
+    # nothing was posted, and an officer looks at it (RefusedCardEvent).
+    REFUSED = "refused"
 
 
 # What may follow what; anything else is ignored as a late or repeated event.
@@ -43,15 +46,22 @@ CHECKOUT_TRANSITIONS: dict[CheckoutStatus, frozenset[CheckoutStatus]] = {
             CheckoutStatus.PAID,
             CheckoutStatus.FAILED,
             CheckoutStatus.EXPIRED,
+            CheckoutStatus.REFUSED,
         }
     ),
-    CheckoutStatus.PROCESSING: frozenset({CheckoutStatus.PAID, CheckoutStatus.FAILED}),
+    CheckoutStatus.PROCESSING: frozenset(
+        {CheckoutStatus.PAID, CheckoutStatus.FAILED, CheckoutStatus.REFUSED}
+    ),
     # A declined card can be retried on the same session, and a payment can
     # still land on a session we had given up on: money received always wins.
-    CheckoutStatus.FAILED: frozenset({CheckoutStatus.PAID, CheckoutStatus.PROCESSING}),
-    CheckoutStatus.EXPIRED: frozenset({CheckoutStatus.PAID}),
+    CheckoutStatus.FAILED: frozenset(
+        {CheckoutStatus.PAID, CheckoutStatus.PROCESSING, CheckoutStatus.REFUSED}
+    ),
+    CheckoutStatus.EXPIRED: frozenset({CheckoutStatus.PAID, CheckoutStatus.REFUSED}),
     CheckoutStatus.PAID: frozenset(),
     CheckoutStatus.ERROR: frozenset(),
+    # Only an officer, having checked with the provider, settles one.
+    CheckoutStatus.REFUSED: frozenset(),
 }
 
 
@@ -101,3 +111,31 @@ class ProviderEvent(db.Model):
     received_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
+
+
+class RefusedCardEvent(db.Model):
+    """A provider event that said a checkout was paid, refused because the amount or
+    currency it reported is not the checkout's: nothing was posted. One row per event;
+    the back office lists them for an officer to check with the provider."""
+
+    __tablename__ = "refused_card_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    event_id: Mapped[str] = mapped_column(sa.String(100))
+    event_type: Mapped[str] = mapped_column(sa.String(80))
+    checkout_id: Mapped[int] = mapped_column(sa.ForeignKey("card_checkouts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("debtor_accounts.id"), index=True)
+    expected_amount_pence: Mapped[int]
+    expected_currency: Mapped[str] = mapped_column(sa.String(3))
+    # As the event stated them (None: it did not say). BIGINT: a provider's number is
+    # not ours to trust to fit.
+    reported_amount_pence: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reported_currency: Mapped[str | None] = mapped_column(sa.String(10))
+    reason: Mapped[str] = mapped_column(sa.String(300))
+    received_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "event_id"),
+        sa.Index("ix_refused_card_events_received_at_id", "received_at", "id"),
+    )

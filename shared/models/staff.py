@@ -20,6 +20,13 @@ class StaffRole(enum.StrEnum):
     AUDITOR = "auditor"  # reads everything, changes nothing
 
 
+class LimitChangeStatus(enum.StrEnum):
+    PENDING = "pending"  # above the ceiling: waits for a second administrator
+    APPLIED = "applied"  # the limits it names are (or were) the person's limits
+    REJECTED = "rejected"  # a second administrator said no; the old limits stayed
+    CANCELLED = "cancelled"  # replaced by a later change before anyone decided
+
+
 class StaffUser(db.Model):
     __tablename__ = "staff_users"
 
@@ -39,6 +46,9 @@ class StaffUser(db.Model):
     # Every signed-in session carries the version it started under; bumping it
     # ("sign out everywhere", deactivation, a new password or role) ends them all.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set when an administrator gives someone a temporary password (new account,
+    # reset): sign-in then stops at "choose a new password" until its owner has.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
     # The most this person may refund or write off without someone else's approval.
     refund_limit_pence: Mapped[int] = mapped_column(default=0)
@@ -57,3 +67,44 @@ class StaffUser(db.Model):
     def totp_enrolled(self) -> bool:
         """Whether they have confirmed an authenticator app with a code from it."""
         return self.totp_secret is not None and self.totp_enrolled_at is not None
+
+
+class StaffLimitChange(db.Model):
+    """One change to someone's delegated limits: who asked, who approved, before and after.
+
+    Every change (and the limits someone is created with) is a row, so the
+    current limits always name who set them. A change that raises a limit above
+    STAFF_LIMIT_CEILING_PENCE is pending until a different administrator
+    approves it; until then the person's limits on staff_users stay as they were.
+    """
+
+    __tablename__ = "staff_limit_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id"), index=True)
+    # None for the limits someone was created with.
+    refund_limit_before_pence: Mapped[int | None]
+    write_off_limit_before_pence: Mapped[int | None]
+    refund_limit_pence: Mapped[int]
+    write_off_limit_pence: Mapped[int]
+    status: Mapped[LimitChangeStatus] = mapped_column(
+        enum_type(LimitChangeStatus, "staff_limit_change_status")
+    )
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    # The second administrator who approved or rejected it; None when none was needed.
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+
+    __table_args__ = (
+        sa.CheckConstraint("refund_limit_pence >= 0", name="refund_limit_not_negative"),
+        sa.CheckConstraint("write_off_limit_pence >= 0", name="write_off_limit_not_negative"),
+        # Maker-checker in the schema too: nobody approves their own request.
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> requested_by_id",
+            name="decided_by_someone_else",
+        ),
+        sa.CheckConstraint(
+            "status = 'pending' OR decided_at IS NOT NULL", name="decided_when_not_pending"
+        ),
+    )

@@ -303,6 +303,7 @@ def _linked_to(portal_user_id):
     return sa.exists().where(
         PortalUserAccount.portal_user_id == portal_user_id,
         PortalUserAccount.account_id == DebtorAccount.id,
+        PortalUserAccount.access_ended_at.is_(None),  # ended when the debtor died
     )
 
 

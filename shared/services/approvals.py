@@ -1,6 +1,10 @@
-"""Refund and write-off requests: posted at once within the requester's delegated
-limit, otherwise queued for a team leader (never the requester) to approve, reject,
-or for the requester to withdraw.
+"""Refund, write-off and credit-note requests: a write-off or credit note is posted at
+once while the requester's running total on the account (what they have posted or
+asked for of that kind there within APPROVAL_LIMIT_PERIOD_MONTHS) stays within their
+delegated limit; otherwise, and for every refund, it is queued for a team leader
+(never the requester, nor for a refund anyone who created the credit) to approve,
+reject, or for the requester to withdraw. Every request is recorded, including those
+posted at once, so the running total is one indexed sum over approval_requests.
 
 Each use case is one transaction that writes a timeline entry and an audit row.
 Approving records the decision and posts the ledger entry in the same commit, and
@@ -11,9 +15,10 @@ approvers post it once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask import current_app
 
 from shared.domain import approvals as rules
 from shared.domain.permissions import Permission, role_has
@@ -29,7 +34,9 @@ from shared.models import (
     OutboxChannel,
     OutboxMessage,
     PaymentMethod,
+    PaymentVerification,
     StaffUser,
+    VerificationStatus,
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
@@ -51,6 +58,8 @@ class Outcome:
 
     entry: LedgerEntry | None = None
     request: ApprovalRequest | None = None
+    # With a queued request: the requester's running total on the account, this included.
+    running_total_pence: int = 0
 
     @property
     def posted(self) -> bool:
@@ -82,6 +91,65 @@ def _reason_text(reason: str | None, what: str) -> str:
 def _positive(amount_pence: int) -> None:
     if not isinstance(amount_pence, int) or isinstance(amount_pence, bool) or amount_pence <= 0:
         raise InvalidRequest("Amount must be more than £0")
+
+
+def period_since(today: date | None = None) -> date:
+    """The first day counted in a running total, from APPROVAL_LIMIT_PERIOD_MONTHS."""
+    months = int(
+        current_app.config.get("APPROVAL_LIMIT_PERIOD_MONTHS", rules.DEFAULT_LIMIT_PERIOD_MONTHS)
+    )
+    return rules.period_start(today or utcnow().date(), months)
+
+
+def running_total(staff_id: int, account_id: int, kind: ApprovalKind, since: date) -> int:
+    """What this officer has posted or asked for (pending or approved) of this kind on
+    this account since the day given: one sum on ix_approval_requests_running_total."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ApprovalRequest.amount_pence), 0)).where(
+                ApprovalRequest.requested_by_staff_id == staff_id,
+                ApprovalRequest.account_id == account_id,
+                ApprovalRequest.kind == kind,
+                ApprovalRequest.requested_at >= datetime.combine(since, time.min),
+                ApprovalRequest.status.in_([ApprovalStatus.PENDING, ApprovalStatus.APPROVED]),
+            )
+        )
+    )
+
+
+def _already(requester: StaffUser, account_id: int, kind: ApprovalKind) -> int:
+    # Under the account lock, so two requests at once cannot both fit in the limit.
+    ledger.lock_account(account_id)
+    return running_total(requester.id, account_id, kind, period_since())
+
+
+def _record_within_limit(
+    account_id: int,
+    kind: ApprovalKind,
+    amount_pence: int,
+    reason_code: str,
+    reason: str,
+    payload: dict,
+    actor: Actor,
+    entry: LedgerEntry,
+) -> ApprovalRequest:
+    """The record of a request posted at once, so it counts in the running total."""
+    request = ApprovalRequest(
+        account_id=account_id,
+        kind=kind,
+        amount_pence=amount_pence,
+        reason_code=reason_code,
+        reason=reason,
+        payload=payload,
+        status=ApprovalStatus.APPROVED,
+        requested_by_staff_id=actor.staff_id,
+        decided_at=utcnow(),
+        decision_note="Within the requester's delegated limit",
+        ledger_entry_id=entry.id,
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
 
 
 def _queue(
@@ -143,18 +211,41 @@ def request_write_off(
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}")
+    already = _already(requester, invoice.account_id, ApprovalKind.WRITE_OFF)
     outstanding = balances.invoice_outstanding(invoice.id)
     if amount_pence > outstanding:
         raise InvalidRequest(
             f"Invoice {invoice.number} has only {format_gbp(outstanding)} outstanding to write off"
         )
-    if not rules.needs_approval(amount_pence, requester.write_off_limit_pence):
+    total = already + amount_pence
+    payload = {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number,
+        "running_total_pence": total,
+    }
+    if rules.posts_at_once(
+        rules.WRITE_OFF_KIND, already, amount_pence, requester.write_off_limit_pence
+    ):
         entry = ledger.post_write_off(
             invoice_id=invoice.id,
             amount_pence=amount_pence,
             reason=_write_off_text(reason_code, reason),
             actor=actor,
-            audit={"reason_code": reason_code, "within_limit_of_staff_id": requester.id},
+            audit={
+                "reason_code": reason_code,
+                "within_limit_of_staff_id": requester.id,
+                "running_total_pence": total,
+            },
+        )
+        _record_within_limit(
+            invoice.account_id,
+            ApprovalKind.WRITE_OFF,
+            amount_pence,
+            reason_code,
+            reason,
+            payload,
+            actor,
+            entry,
         )
         db.session.commit()
         return Outcome(entry=entry)
@@ -164,20 +255,87 @@ def request_write_off(
         amount_pence,
         reason_code,
         reason,
-        {"invoice_id": invoice.id, "invoice_number": invoice.number},
+        payload,
         actor,
         f"Write-off of {format_gbp(amount_pence)} on invoice {invoice.number} sent for approval",
     )
     db.session.commit()
-    return Outcome(request=request)
+    return Outcome(request=request, running_total_pence=total)
+
+
+CREDIT_NOTE_CODE = "credit_note"
+
+
+@use_case
+def request_credit_note(
+    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor
+) -> Outcome:
+    """Reduce an invoice by a credit note: at once while the requester's running total of
+    credit notes on the account stays within their write-off limit, otherwise as a
+    request for a team leader's approval (nothing posted yet)."""
+    requester = _staff(actor)
+    if not role_has(requester.role, Permission.WORK_CASES):
+        raise Forbidden("You cannot raise credit notes")
+    _positive(amount_pence)
+    reason = _reason_text(reason, "credit note")
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"No invoice {invoice_id}")
+    already = _already(requester, invoice.account_id, ApprovalKind.CREDIT_NOTE)
+    creditable = ledger.creditable_pence(invoice)
+    if amount_pence > creditable:
+        raise InvalidRequest(
+            f"Invoice {invoice.number} can be credited by at most {format_gbp(creditable)}"
+        )
+    total = already + amount_pence
+    payload = {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number,
+        "running_total_pence": total,
+    }
+    if rules.posts_at_once(
+        rules.CREDIT_NOTE_KIND, already, amount_pence, requester.write_off_limit_pence
+    ):
+        entry = ledger.post_credit_note(
+            invoice_id=invoice.id,
+            amount_pence=amount_pence,
+            reason=reason,
+            actor=actor,
+            audit={"within_limit_of_staff_id": requester.id, "running_total_pence": total},
+        )
+        _record_within_limit(
+            invoice.account_id,
+            ApprovalKind.CREDIT_NOTE,
+            amount_pence,
+            CREDIT_NOTE_CODE,
+            reason,
+            payload,
+            actor,
+            entry,
+        )
+        db.session.commit()
+        return Outcome(entry=entry)
+    request = _queue(
+        invoice.account_id,
+        ApprovalKind.CREDIT_NOTE,
+        amount_pence,
+        CREDIT_NOTE_CODE,
+        reason,
+        payload,
+        actor,
+        f"Credit note of {format_gbp(amount_pence)} on invoice {invoice.number} sent for approval",
+    )
+    db.session.commit()
+    return Outcome(request=request, running_total_pence=total)
 
 
 @use_case
 def request_refund(
     *, source_entry_id: int, amount_pence: int, route: str, reason: str, actor: Actor
 ) -> Outcome:
-    """Refund unallocated credit from one payment or credit: at once within the
-    requester's refund limit, otherwise as a request for a team leader's approval."""
+    """Ask to refund unallocated credit from one payment or credit. Always a request for
+    a team leader's approval: money leaving the council needs a second person, and
+    never one who created the credit. Unverified credit is refused."""
     requester = _staff(actor)
     if not role_has(requester.role, Permission.REQUEST_REFUND):
         raise Forbidden("You cannot request refunds")
@@ -193,15 +351,29 @@ def request_refund(
     source = db.session.get(LedgerEntry, source_entry_id)
     if route == rules.CARD:
         _card_payment_id(source)  # refuse now, not at approval, a credit that was not a card
-    text = f"{rules.REFUND_ROUTES[route]}: {reason}"
-    if not rules.needs_approval(amount_pence, requester.refund_limit_pence):
+    ledger.refuse_unverified(source, "refunded")
+    already = _already(requester, source.account_id, ApprovalKind.REFUND)
+    total = already + amount_pence
+    payload = {"source_entry_id": source.id, "route": route, "running_total_pence": total}
+    # The rule says never, whatever the limit; it decides here as for every kind.
+    if rules.posts_at_once(rules.REFUND_KIND, already, amount_pence, requester.refund_limit_pence):
         entry = _post_refund(
             source,
             amount_pence,
             route,
-            text,
+            f"{rules.REFUND_ROUTES[route]}: {reason}",
             actor,
             {"route": route, "within_limit_of_staff_id": requester.id},
+        )
+        _record_within_limit(
+            source.account_id,
+            ApprovalKind.REFUND,
+            amount_pence,
+            route,
+            reason,
+            payload,
+            actor,
+            entry,
         )
         db.session.commit()
         return Outcome(entry=entry)
@@ -211,12 +383,12 @@ def request_refund(
         amount_pence,
         route,
         reason,
-        {"source_entry_id": source.id, "route": route},
+        payload,
         actor,
         f"Refund of {format_gbp(amount_pence)} sent for approval ({rules.REFUND_ROUTES[route]})",
     )
     db.session.commit()
-    return Outcome(request=request)
+    return Outcome(request=request, running_total_pence=total)
 
 
 def _card_payment_id(source: LedgerEntry | None) -> str:
@@ -267,18 +439,41 @@ def _post_refund(
     return entry
 
 
+MONEY_KINDS = (ApprovalKind.REFUND, ApprovalKind.WRITE_OFF, ApprovalKind.CREDIT_NOTE)
+
+
 def _request(request_id: int) -> ApprovalRequest:
     request = db.session.get(ApprovalRequest, request_id)
-    if request is None or request.kind not in (ApprovalKind.REFUND, ApprovalKind.WRITE_OFF):
-        raise NotFound(f"No refund or write-off request {request_id}")
+    if request is None or request.kind not in MONEY_KINDS:
+        raise NotFound(f"No refund, write-off or credit-note request {request_id}")
     return request
 
 
+def credit_creators(source_entry_id: int) -> frozenset[int]:
+    """Who created a credit: who recorded the payment or posted the entry, and for a
+    credit note who asked for it and who approved it. None of them may approve
+    paying it out."""
+    entry = db.session.get(LedgerEntry, source_entry_id)
+    people = {entry.created_by_staff_id} if entry is not None else set()
+    made_by = db.session.execute(
+        sa.select(ApprovalRequest.requested_by_staff_id, ApprovalRequest.decided_by_staff_id).where(
+            ApprovalRequest.ledger_entry_id == source_entry_id
+        )
+    ).first()
+    if made_by is not None:
+        people.update(made_by)
+    return frozenset(p for p in people if p is not None)
+
+
 def _check_decider(request: ApprovalRequest, decider: StaffUser, verb: str) -> None:
-    if decider.id == request.requested_by_staff_id:
-        raise Forbidden(f"You cannot {verb} your own request: another team leader must")
-    if not rules.may_decide(decider.role, decider.id, request.requested_by_staff_id):
-        raise Forbidden(f"Only a team leader can {verb} requests")
+    creators: frozenset[int] = frozenset()
+    if request.kind == ApprovalKind.REFUND and verb == "approve":
+        creators = credit_creators((request.payload or {}).get("source_entry_id"))
+    refusal = rules.decider_refusal(
+        decider.role, decider.id, request.requested_by_staff_id, verb, creators
+    )
+    if refusal:
+        raise Forbidden(refusal)
 
 
 def _decide(request: ApprovalRequest, status: ApprovalStatus, decider_id: int, note) -> bool:
@@ -295,9 +490,11 @@ def _decide(request: ApprovalRequest, status: ApprovalStatus, decider_id: int, n
 
 
 def _what(request: ApprovalRequest) -> str:
+    number = (request.payload or {}).get("invoice_number", "")
     if request.kind == ApprovalKind.WRITE_OFF:
-        number = (request.payload or {}).get("invoice_number", "")
         return f"Write-off of {format_gbp(request.amount_pence)} on invoice {number}"
+    if request.kind == ApprovalKind.CREDIT_NOTE:
+        return f"Credit note of {format_gbp(request.amount_pence)} on invoice {number}"
     return f"Refund of {format_gbp(request.amount_pence)}"
 
 
@@ -318,6 +515,7 @@ def approve(*, request_id: int, actor: Actor) -> Decision:
     if request.status != ApprovalStatus.PENDING:
         raise _not_pending(request)
     _check_decider(request, approver, "approve")
+    # Credit notes share the write-off limit: both reduce what the debtor owes.
     limit = (
         approver.refund_limit_pence
         if request.kind == ApprovalKind.REFUND
@@ -347,6 +545,14 @@ def approve(*, request_id: int, actor: Actor) -> Decision:
             actor=actor,
             audit={**audit, "reason_code": request.reason_code},
         )
+    elif request.kind == ApprovalKind.CREDIT_NOTE:
+        entry = ledger.post_credit_note(
+            invoice_id=payload["invoice_id"],
+            amount_pence=request.amount_pence,
+            reason=request.reason,
+            actor=actor,
+            audit=audit,
+        )
     else:
         route = payload["route"]
         entry = _post_refund(
@@ -357,6 +563,12 @@ def approve(*, request_id: int, actor: Actor) -> Decision:
             actor,
             {**audit, "route": route},
         )
+    db.session.execute(
+        sa.update(ApprovalRequest)
+        .where(ApprovalRequest.id == request.id)
+        .values(ledger_entry_id=entry.id)
+        .execution_options(synchronize_session=False)
+    )
     record_timeline(request.account_id, actor, f"{_what(request)} approved")
     record_audit(
         actor,
@@ -433,7 +645,7 @@ def _after_decision(request: ApprovalRequest, actor: Actor, status: str, note: s
 @dataclass(frozen=True)
 class QueueItem:
     id: int
-    kind: str  # "Refund" or "Write-off"
+    kind: str  # "Refund", "Write-off" or "Credit note"
     amount_pence: int
     account_reference: str
     account_name: str
@@ -444,6 +656,9 @@ class QueueItem:
     reason_words: str
     reason: str
     about: str
+    # The requester's running total of this kind on the account in the limit period,
+    # this request included (0 for requests made before it was recorded).
+    running_total_pence: int = 0
 
 
 def _items(where, today: date) -> list[QueueItem]:
@@ -452,7 +667,7 @@ def _items(where, today: date) -> list[QueueItem]:
         .join(DebtorAccount, DebtorAccount.id == ApprovalRequest.account_id)
         .join(StaffUser, StaffUser.id == ApprovalRequest.requested_by_staff_id)
         .where(
-            ApprovalRequest.kind.in_([ApprovalKind.REFUND, ApprovalKind.WRITE_OFF]),
+            ApprovalRequest.kind.in_(MONEY_KINDS),
             ApprovalRequest.status == ApprovalStatus.PENDING,
             where,
         )
@@ -463,6 +678,9 @@ def _items(where, today: date) -> list[QueueItem]:
         payload = request.payload or {}
         if request.kind == ApprovalKind.WRITE_OFF:
             kind, words = "Write-off", rules.WRITE_OFF_REASONS.get(request.reason_code, "")
+            about = f"Invoice {payload.get('invoice_number', '')}"
+        elif request.kind == ApprovalKind.CREDIT_NOTE:
+            kind, words = "Credit note", ""
             about = f"Invoice {payload.get('invoice_number', '')}"
         else:
             kind, words = "Refund", rules.REFUND_ROUTES.get(request.reason_code, "")
@@ -482,13 +700,14 @@ def _items(where, today: date) -> list[QueueItem]:
                 reason_words=words,
                 reason=request.reason or "",
                 about=about,
+                running_total_pence=int(payload.get("running_total_pence") or 0),
             )
         )
     return items
 
 
 def pending_queue(today: date) -> list[QueueItem]:
-    """Every pending refund and write-off request, oldest first."""
+    """Every pending refund, write-off and credit-note request, oldest first."""
     return _items(sa.true(), today)
 
 
@@ -505,6 +724,8 @@ class RefundableCredit:
     available_pence: int
     # An online card payment, which can go back to the card it came from.
     card: bool = False
+    # A hand-recorded payment no second officer has verified: not refundable yet.
+    unverified: bool = False
 
 
 _KIND_WORDS = {
@@ -526,6 +747,14 @@ def refundable_credits(account_id: int) -> list[RefundableCredit]:
     entries = db.session.scalars(
         sa.select(LedgerEntry).where(LedgerEntry.id.in_(values)).order_by(LedgerEntry.id)
     ).all()
+    unverified = set(
+        db.session.scalars(
+            sa.select(PaymentVerification.ledger_entry_id).where(
+                PaymentVerification.ledger_entry_id.in_(values),
+                PaymentVerification.status == VerificationStatus.UNVERIFIED,
+            )
+        )
+    )
     credits = []
     for entry in entries:
         words = _KIND_WORDS[entry.kind]
@@ -535,6 +764,13 @@ def refundable_credits(account_id: int) -> list[RefundableCredit]:
             words += f" ({entry.external_reference})"
         card = entry.method == PaymentMethod.CARD and bool(entry.external_reference)
         credits.append(
-            RefundableCredit(entry.id, entry.effective_date, words, values[entry.id], card)
+            RefundableCredit(
+                entry.id,
+                entry.effective_date,
+                words,
+                values[entry.id],
+                card,
+                unverified=entry.id in unverified,
+            )
         )
     return credits

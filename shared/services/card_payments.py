@@ -6,7 +6,10 @@
    session with no database transaction open, then stores the session.
 3. The provider's signed webhook is applied by `apply_provider_event`:
    each event id is handled once, and the payment is recorded once per
-   provider payment id however many events say so, in whatever order.
+   provider payment id however many events say so, in whatever order. A
+   "paid" event whose amount or currency is not the checkout's posts nothing:
+   it is kept, the checkout is marked refused and an officer is shown it
+   (shared/services/card_event_refusals.py).
 4. `reconcile_checkouts` asks the provider about sessions whose webhook never
    came, so a lost webhook delays a payment but never loses it.
 """
@@ -20,10 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.domain.allocation import AllocationError, check_explicit, fit_to_outstanding
+from shared.domain.card_events import ReportedPayment, payment_mismatch, reported_payment
 from shared.extensions import db
+from shared.integrations.payments import CURRENCY
 from shared.models import (
     CHECKOUT_TRANSITIONS,
     CardCheckout,
@@ -36,11 +41,11 @@ from shared.models import (
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
-from shared.services import balances, ledger
+from shared.services import balances, card_event_refusals, ledger
 from shared.services.actors import SYSTEM, Actor
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
-from shared.services.unit_of_work import use_case
+from shared.services.unit_of_work import is_concurrency_conflict, use_case
 
 MINIMUM_CARD_PAYMENT_PENCE = 100  # £1: below this the card fee outweighs the payment
 PROVIDER = "stripe"
@@ -290,18 +295,40 @@ def _queue_receipt(checkout: CardCheckout) -> None:
     )
 
 
-def _handle(event_type: str, obj: dict) -> str:
+def _settle_if_as_asked(
+    checkout: CardCheckout, payment_id: str, reported: ReportedPayment, event_id: str, kind: str
+) -> str:
+    """Settle only a payment of the checkout's own amount and currency."""
+    if checkout.status == CheckoutStatus.REFUSED:
+        return f"{checkout.reference} was refused earlier: left for an officer"
+    mismatch = payment_mismatch(checkout.amount_pence, CURRENCY, reported)
+    if mismatch is not None:
+        return card_event_refusals.refuse_paid_event(
+            checkout,
+            provider=PROVIDER,
+            event_id=event_id,
+            event_type=kind,
+            expected_currency=CURRENCY,
+            reported=reported,
+            reason=mismatch,
+        )
+    return _settle(checkout, payment_id)
+
+
+def _handle(event_type: str, obj: dict, event_id: str = "") -> str:
     checkout = _find_checkout(obj)
     if checkout is None:
         return "no matching checkout: ignored"
     if event_type in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
         if obj.get("payment_status") == "paid" and obj.get("payment_intent"):
-            return _settle(checkout, obj["payment_intent"])
+            return _settle_if_as_asked(
+                checkout, obj["payment_intent"], reported_payment(obj), event_id, event_type
+            )
         if _move(checkout, CheckoutStatus.PROCESSING):
             return f"{checkout.reference} processing"
         return f"{checkout.reference} unchanged"
     if event_type == "payment_intent.succeeded":
-        return _settle(checkout, obj["id"])
+        return _settle_if_as_asked(checkout, obj["id"], reported_payment(obj), event_id, event_type)
     if event_type in {"checkout.session.async_payment_failed", "payment_intent.payment_failed"}:
         error = (obj.get("last_payment_error") or {}).get("message") or "payment failed"
         if _move(checkout, CheckoutStatus.FAILED):
@@ -343,9 +370,26 @@ HANDLED_EVENTS = frozenset(
 )
 
 
-@use_case
+# Concurrent deliveries can collide (two events for one payment inserting the same
+# ledger reference, or SQLite's single writer being busy): the transaction is rolled
+# back whole and tried again, when the other delivery's work is visible.
+EVENT_ATTEMPTS = 4
+
+
 def apply_provider_event(event: dict) -> str:
     """Apply one verified webhook event; the same event id twice changes nothing."""
+    for attempt in range(1, EVENT_ATTEMPTS + 1):
+        try:
+            return _apply_provider_event(event)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == EVENT_ATTEMPTS or not is_concurrency_conflict(exc):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+@use_case
+def _apply_provider_event(event: dict) -> str:
     event_id, event_type = event.get("id"), event.get("type", "")
     if not event_id:
         raise InvalidRequest("event has no id")
@@ -362,7 +406,7 @@ def apply_provider_event(event: dict) -> str:
         if checkout is not None:
             ledger.lock_account(checkout.account_id)  # serialise with other events for this account
             db.session.refresh(checkout)
-        outcome = _handle(event_type, obj)
+        outcome = _handle(event_type, obj, str(event_id))
     else:
         outcome = "ignored"
     db.session.add(
@@ -395,7 +439,7 @@ def reconcile_checkouts(
         .limit(limit)
     ).all()
     db.session.commit()
-    counts = {"checked": 0, "paid": 0, "expired": 0, "errors": 0}
+    counts = {"checked": 0, "paid": 0, "refused": 0, "expired": 0, "errors": 0}
     for checkout_id in ids:
         session_id = db.session.get(CardCheckout, checkout_id).provider_session_id
         db.session.commit()
@@ -418,8 +462,14 @@ def _apply_session_state(checkout_id: int, session) -> str:
     db.session.refresh(checkout)
     outcome = "unchanged"
     if session.payment_status == "paid" and session.payment_intent_id:
-        _settle(checkout, session.payment_intent_id)
-        outcome = "paid"
+        settled = _settle_if_as_asked(
+            checkout,
+            session.payment_intent_id,
+            ReportedPayment(session.amount_total, session.currency),
+            f"reconciliation:{session.id}",
+            "reconciliation",
+        )
+        outcome = "refused" if settled.startswith("refused") else "paid"
     elif session.status == "expired" and _move(checkout, CheckoutStatus.EXPIRED):
         outcome = "expired"
     record_audit(

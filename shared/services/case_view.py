@@ -317,12 +317,16 @@ def hold_flags(account_id: int, today: date) -> list[Flag]:
             AccountHold.lifted_at.is_(None),
             AccountHold.starts_on <= today,
             sa.or_(AccountHold.expires_on.is_(None), AccountHold.expires_on >= today),
-            AccountHold.kind.in_(list(_HOLD_FLAG_KINDS)),
+            AccountHold.kind.in_([*_HOLD_FLAG_KINDS, HoldKind.DECEASED]),
         )
         .order_by(AccountHold.id)
     ).all()
     flags = []
     for hold in held:
+        if hold.kind == HoldKind.DECEASED:
+            if hold.representative_name:  # who to deal with about the estate
+                flags.append(Flag("Personal representative", "grey", _representative(hold)))
+            continue
         label, colour = _HOLD_FLAG_KINDS[hold.kind]
         detail = f"On hold until {hold.expires_on:%-d %B %Y}" if hold.expires_on else "On hold"
         if hold.kind == HoldKind.PROMISE_TO_PAY and hold.promise_amount_pence:
@@ -331,6 +335,13 @@ def hold_flags(account_id: int, today: date) -> list[Flag]:
             )
         flags.append(Flag(f"{label} hold", colour, detail))
     return flags
+
+
+def _representative(hold: AccountHold) -> str:
+    contact = [hold.representative_address, hold.representative_phone, hold.representative_email]
+    return "; ".join(
+        [f"{hold.representative_name} ({hold.representative_capacity})"] + [c for c in contact if c]
+    )
 
 
 def _words(value: str) -> str:

@@ -19,6 +19,7 @@ from shared.models import (
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
+from shared.services import hold_effects
 from shared.services.actors import Actor
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -45,6 +46,19 @@ def _snapshot(hold: AccountHold) -> dict:
         "breathing_space_type": hold.breathing_space_type.value
         if hold.breathing_space_type
         else None,
+        "crisis_treatment_ended_on": hold.crisis_treatment_ended_on.isoformat()
+        if hold.crisis_treatment_ended_on
+        else None,
+        "date_of_death": hold.date_of_death.isoformat() if hold.date_of_death else None,
+        "representative": {
+            "name": hold.representative_name,
+            "capacity": hold.representative_capacity,
+            "address": hold.representative_address,
+            "phone": hold.representative_phone,
+            "email": hold.representative_email,
+        }
+        if hold.representative_name
+        else None,
         "lifted": hold.lifted_at is not None,
     }
 
@@ -66,7 +80,10 @@ def place_hold(
     today: date,
     invoice_id: int | None = None,
     breathing_space_reference: str | None = None,
+    representative: rules.Representative | None = None,
 ) -> AccountHold:
+    """Place a hold; a Breathing Space or a death also withdraws queued payment requests,
+    and a death ends portal access to the account (shared/services/hold_effects.py)."""
     account = db.session.get(DebtorAccount, account_id)
     if account is None:
         raise NotFound(f"No debtor account {account_id}")
@@ -74,7 +91,10 @@ def place_hold(
         raise InvalidRequest("Only staff place holds")
     if not reason.strip():
         raise InvalidRequest("Enter the reason for the hold")
-    problems = rules.hold_problems(terms, today)
+    representative = representative if terms.kind == "deceased" else None
+    problems = rules.hold_problems(terms, today) | rules.representative_problems(
+        representative or rules.Representative()
+    )
     if problems:
         raise InvalidRequest(next(iter(problems.values())))
     if invoice_id is not None:
@@ -94,8 +114,15 @@ def place_hold(
         if terms.breathing_space_type
         else None,
         breathing_space_reference=(breathing_space_reference or "").strip() or None,
+        date_of_death=terms.date_of_death if terms.kind == "deceased" else None,
         placed_by=actor.staff_id,
     )
+    if representative is not None and representative.given:
+        hold.representative_name = representative.name
+        hold.representative_capacity = representative.capacity
+        hold.representative_address = representative.address or None
+        hold.representative_phone = representative.phone or None
+        hold.representative_email = representative.email or None
     db.session.add(hold)
     if hold.kind == HoldKind.BREATHING_SPACE:
         account.breathing_space_type = hold.breathing_space_type
@@ -104,21 +131,37 @@ def place_hold(
         account.breathing_space_reference = hold.breathing_space_reference
     elif hold.kind == HoldKind.DECEASED:
         account.deceased = True
+        account.date_of_death = hold.date_of_death
     elif hold.kind == HoldKind.VULNERABILITY_REVIEW:
         account.vulnerable = True
         account.vulnerability_review_date = hold.expires_on
     db.session.flush()
+    if hold.kind == HoldKind.DECEASED:
+        hold_effects.end_portal_access(account_id, hold.id, actor)
+    if hold.kind in (HoldKind.BREATHING_SPACE, HoldKind.DECEASED):
+        # Even for a space starting later: a letter queued now may be printed inside it.
+        hold_effects.withdraw_payment_requests(
+            account_id, actor, f"{KIND_WORDS[hold.kind]} hold placed"
+        )
     until = f" until {hold.expires_on:%d/%m/%Y}" if hold.expires_on else " until lifted"
     extra = ""
     if hold.kind == HoldKind.PROMISE_TO_PAY:
         extra = (
             f": promised {format_gbp(hold.promise_amount_pence)} by {hold.promise_date:%d/%m/%Y}"
         )
+    detail = hold.reason
+    if hold.kind == HoldKind.DECEASED:
+        extra = f": died {hold.date_of_death:%d/%m/%Y}"
+        if hold.representative_name:
+            detail += (
+                f"\nPersonal representative: {hold.representative_name} "
+                f"({hold.representative_capacity})"
+            )
     record_timeline(
         account_id,
         actor,
         f"{KIND_WORDS[hold.kind]} hold placed on {_covers(hold)}{until}{extra}",
-        detail=hold.reason,
+        detail=detail,
     )
     record_audit(
         actor,
@@ -155,6 +198,8 @@ def lift_hold(hold_id: int, reason: str, actor: Actor, *, today: date) -> Accoun
         account.breathing_space_end = max(today, hold.starts_on)
     elif hold.kind == HoldKind.DECEASED:
         account.deceased = False
+        account.date_of_death = None
+        hold_effects.restore_portal_access(hold.account_id, hold.id, actor)
     record_timeline(
         hold.account_id,
         actor,
@@ -169,6 +214,65 @@ def lift_hold(hold_id: int, reason: str, actor: Actor, *, today: date) -> Accoun
         account_id=hold.account_id,
         before=before,
         after=_snapshot(hold) | {"lift_reason": hold.lift_reason},
+    )
+    db.session.commit()
+    return hold
+
+
+@use_case
+def record_crisis_treatment_end(
+    hold_id: int,
+    treatment_ended_on: date | None,
+    space_ends_on: date | None,
+    actor: Actor,
+    *,
+    today: date,
+) -> AccountHold:
+    """Record that a mental health crisis Breathing Space's treatment ended, and the end
+    date of the space the Insolvency Service notified (30 days later)."""
+    hold = db.session.scalar(
+        sa.select(AccountHold).where(AccountHold.id == hold_id).with_for_update()
+    )
+    if hold is None:
+        raise NotFound(f"No hold {hold_id}")
+    if actor.staff_id is None:
+        raise InvalidRequest("Only staff record the end of crisis treatment")
+    if (
+        hold.kind != HoldKind.BREATHING_SPACE
+        or hold.breathing_space_type != BreathingSpaceType.MENTAL_HEALTH_CRISIS
+    ):
+        raise InvalidRequest("Only a mental health crisis Breathing Space has a treatment end")
+    if hold.lifted_at is not None:
+        raise InvalidRequest("This Breathing Space has been lifted")
+    if hold.crisis_treatment_ended_on is not None:
+        if (hold.crisis_treatment_ended_on, hold.expires_on) == (treatment_ended_on, space_ends_on):
+            return hold  # the same form sent twice
+        raise InvalidRequest("The end of crisis treatment is already recorded for this space")
+    problems = rules.crisis_space_end_problems(
+        hold.starts_on, treatment_ended_on, space_ends_on, today
+    )
+    if problems:
+        raise InvalidRequest(next(iter(problems.values())))
+    before = _snapshot(hold)
+    hold.crisis_treatment_ended_on = treatment_ended_on
+    hold.expires_on = space_ends_on
+    account = db.session.get(DebtorAccount, hold.account_id)
+    if account.breathing_space_start == hold.starts_on:
+        account.breathing_space_end = space_ends_on
+    record_timeline(
+        hold.account_id,
+        actor,
+        f"Breathing Space (mental health crisis) ends {space_ends_on:%d/%m/%Y}: crisis "
+        f"treatment ended {treatment_ended_on:%d/%m/%Y}",
+    )
+    record_audit(
+        actor,
+        "case.breathing_space_end_recorded",
+        "account_hold",
+        hold.id,
+        account_id=hold.account_id,
+        before=before,
+        after=_snapshot(hold),
     )
     db.session.commit()
     return hold

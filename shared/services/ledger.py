@@ -10,14 +10,14 @@ Bad requests raise a ServiceError subclass before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from shared.domain.allocation import AllocationError, allocate_oldest_first, check_explicit
+from shared.domain.allocation import AllocationError, allocate_by_default, check_explicit
 from shared.domain.vat import VatRate, vat_on
 from shared.extensions import db
 from shared.models import (
@@ -28,11 +28,13 @@ from shared.models import (
     InvoiceLine,
     LedgerEntry,
     PaymentMethod,
+    PaymentVerification,
     ServiceDepartment,
+    VerificationStatus,
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
-from shared.services import balances, unallocated
+from shared.services import allocation_targets, balances, unallocated
 from shared.services.actors import Actor
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -50,6 +52,10 @@ class LineInput:
     quantity: int
     unit_price_pence: int
     vat_rate: VatRate = VatRate.OUTSIDE_SCOPE
+
+
+class UnverifiedCredit(InvalidRequest):
+    """The credit is a hand-recorded payment no second person has confirmed yet."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,11 @@ def _plan(available: int, account_id: int, requested: Requested | None) -> list[
     items = balances.open_items(account_id)
     try:
         if requested is None:
-            return allocate_oldest_first(available, items)
+            # Nobody chose: held invoices are left alone, the plan's are paid first.
+            held, in_plan = allocation_targets.held_and_in_plan(
+                account_id, [i.invoice_id for i in items], utcnow().date()
+            )
+            return allocate_by_default(available, items, held=held, in_plan=in_plan)
         return check_explicit(available, items, requested)
     except AllocationError as exc:
         raise InvalidRequest(str(exc)) from None
@@ -239,12 +249,14 @@ def record_payment(
     effective_date: date | None = None,
     allocations: Requested | None = None,
     note: str | None = None,
+    on_created: Callable[[PaymentResult], None] | None = None,
 ) -> PaymentResult:
     """Record money received and apply it: as the payer chose, or oldest due first.
 
     The same external reference twice is one payment: the second call returns
     the first payment (created=False) and changes nothing. Anything not applied
-    to an invoice stays on the account as unallocated credit.
+    to an invoice stays on the account as unallocated credit. `on_created` adds
+    to a new payment's transaction, before the commit (e.g. marking it unverified).
     """
     fields = dict(
         account_id=account_id,
@@ -258,6 +270,8 @@ def record_payment(
     )
     try:
         result = post_payment(**fields)
+        if result.created and on_created is not None:
+            on_created(result)
         db.session.commit()
     except IntegrityError:
         # A concurrent request committed the same reference first (SQLite has
@@ -420,13 +434,25 @@ def _invoice_for_update(invoice_id: int) -> tuple[Invoice, DebtorAccount]:
 def raise_credit_note(
     *, invoice_id: int, amount_pence: int, reason: str, actor: Actor
 ) -> LedgerEntry:
-    """Reduce an invoice. Any part already paid becomes credit on the account."""
-    _positive_pence(amount_pence)
-    reason = _reason(reason, "credit note")
-    invoice, account = _invoice_for_update(invoice_id)
-    # A paid invoice may still be credited (the payer gets credit back), but
-    # never below what was already credited or written off and not reversed,
-    # or a write-off could be turned into refundable money.
+    """Reduce an invoice. Any part already paid becomes credit on the account.
+
+    Who may credit how much (delegated limits, second approval) is decided by
+    the approval workflow before this is called.
+    """
+    entry = post_credit_note(
+        invoice_id=invoice_id, amount_pence=amount_pence, reason=reason, actor=actor
+    )
+    db.session.commit()
+    return entry
+
+
+def creditable_pence(invoice: Invoice) -> int:
+    """How much a credit note may still take off the invoice.
+
+    A paid invoice may still be credited (the payer gets credit back), but
+    never below what was already credited or written off and not reversed,
+    or a write-off could be turned into refundable money.
+    """
     reversal = sa.orm.aliased(LedgerEntry)
     already_reduced = int(
         db.session.scalar(
@@ -437,7 +463,19 @@ def raise_credit_note(
             )
         )
     )
-    creditable = invoice.total_pence - already_reduced
+    return invoice.total_pence - already_reduced
+
+
+def post_credit_note(
+    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor, audit: dict | None = None
+) -> LedgerEntry:
+    """raise_credit_note's work without the commit, for the approval workflow, which
+    records the request and the entry in one transaction. `audit` adds to the audit
+    row's after."""
+    _positive_pence(amount_pence)
+    reason = _reason(reason, "credit note")
+    invoice, account = _invoice_for_update(invoice_id)
+    creditable = creditable_pence(invoice)
     if amount_pence > creditable:
         raise InvalidRequest(
             f"Invoice {invoice.number} can be credited by at most {format_gbp(creditable)}"
@@ -455,9 +493,13 @@ def raise_credit_note(
         detail=reason,
         action="credit_note.raised",
         entry_id=entry.id,
-        after={"invoice_id": invoice.id, "amount_pence": amount_pence, "reason": reason},
+        after={
+            "invoice_id": invoice.id,
+            "amount_pence": amount_pence,
+            "reason": reason,
+            **(audit or {}),
+        },
     )
-    db.session.commit()
     return entry
 
 
@@ -512,6 +554,31 @@ def post_write_off(
 _REFUNDABLE = {EntryKind.PAYMENT, EntryKind.CREDIT_NOTE, EntryKind.ADJUSTMENT}
 
 
+def is_unverified(entry_id: int) -> bool:
+    """Whether the entry is a hand-recorded payment still waiting for a second person."""
+    return (
+        db.session.scalar(
+            sa.select(PaymentVerification.id).where(
+                PaymentVerification.ledger_entry_id == entry_id,
+                PaymentVerification.status == VerificationStatus.UNVERIFIED,
+            )
+        )
+        is not None
+    )
+
+
+def refuse_unverified(source: LedgerEntry, what: str) -> None:
+    """Unverified credit is only an officer's word that money came in: it is never paid
+    out or moved until a second officer or the bank statement confirms it."""
+    if is_unverified(source.id):
+        method = source.method.value.replace("_", " ") if source.method else "hand"
+        raise UnverifiedCredit(
+            f"The {method} payment of {format_gbp(-source.amount_pence)} received on "
+            f"{source.effective_date:%-d %B %Y} has not been verified yet: another officer "
+            f"must confirm it on the Unverified payments page before its credit can be {what}"
+        )
+
+
 @use_case
 def refund(
     *,
@@ -563,6 +630,7 @@ def post_refund(
     if source.kind not in _REFUNDABLE or source.amount_pence >= 0:
         raise InvalidRequest("Only a payment, credit note or credit adjustment can be refunded")
     account = lock_account(source.account_id)
+    refuse_unverified(source, "refunded")
     available = _credit_value(source).available_pence
     if amount_pence > available:
         raise InvalidRequest(
@@ -730,6 +798,7 @@ def transfer_credit(
     first, second = sorted([source.account_id, to_account_id])
     locked = {first: lock_account(first), second: lock_account(second)}
     from_account, to_account = locked[source.account_id], locked[to_account_id]
+    refuse_unverified(source, "moved to another account")
     available = _credit_value(source).available_pence
     if amount_pence > available:
         raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated")

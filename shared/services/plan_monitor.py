@@ -17,6 +17,10 @@ Breathing Space (shared/domain/holds.may_ask_for_payment, or the account's own
 Breathing Space dates): no missed-payment reminder and no breaking the plan,
 because both ask for payment and breaking restarts recovery. The skip is
 recorded on the timeline once; the plan is assessed again when the space ends.
+The same for any other hold in force on the plan's debts or the whole account
+(dispute, query, vulnerability review, promise to pay: shared/domain/holds.
+plan_paused_by), as the hold page promises: no reminder, no breaking, one
+timeline note per step skipped.
 
 Scale: plans are read in keyset pages of BATCH_SIZE by id, with one query each for
 the money paid (GROUP BY plan), the instalments and (for the plans that need
@@ -48,7 +52,6 @@ from shared.models import (
     ArrangementStatus,
     ContactEvent,
     DebtorAccount,
-    HoldKind,
     Instalment,
     Invoice,
     OutboxMessage,
@@ -76,6 +79,7 @@ class MonitorCounts:
     completed: int = 0
     skipped_breathing_space: int = 0
     skipped_deceased: int = 0  # routed to an officer's diary instead
+    skipped_on_hold: int = 0  # a dispute, query, vulnerability review or promise hold
     due_reminders: int = 0  # "payment due soon" with a pay link (card-paid plans)
 
     def as_dict(self) -> dict[str, int]:
@@ -322,7 +326,7 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
             sa.select(DebtorAccount).where(DebtorAccount.id.in_(account_ids))
         )
     }
-    holds = _breathing_space_holds(account_ids, on)
+    holds = _holds_in_force(account_ids, on)
 
     def held_back(plan: _Plan) -> str | None:
         """Why the debtor may not be asked for payment today, or None if they may."""
@@ -331,13 +335,12 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
             return DECEASED
         if account.in_breathing_space(on):
             return BREATHING_SPACE
-        in_force = holds.get(plan.account_id, [])
-        if all(
-            hold_rules.may_ask_for_payment(in_force, invoice_id, on)
-            for invoice_id, _ in debts[plan.id]
-        ):
+        kind = hold_rules.plan_paused_by(
+            holds.get(plan.account_id, []), [invoice_id for invoice_id, _ in debts[plan.id]], on
+        )
+        if kind is None:
             return None
-        return BREATHING_SPACE
+        return {"breathing_space": BREATHING_SPACE, "deceased": DECEASED}.get(kind, _ON_HOLD[kind])
 
     skips: list[_Skip] = []
     sent_keys = set(
@@ -358,7 +361,7 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
                     plan.account_id,
                     f"Missed-payment reminder not sent for payment plan {plan.id}, payment "
                     f"{reading.sequence} due {reading.due_date:%d/%m/%Y}: {reason}",
-                    _HELD_BACK[reason],
+                    _held_back(reason),
                     reason,
                     on,
                 )
@@ -409,7 +412,7 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
             _Skip(
                 plan.account_id,
                 f"Payment plan {plan.id} not ended for missed payments on {on:%d/%m/%Y}: {reason}",
-                f"{assessment.missed} payments missed. {_HELD_BACK[reason]}",
+                f"{assessment.missed} payments missed. {_held_back(reason)}",
                 reason,
                 on,
             )
@@ -421,11 +424,10 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
     _record_skips_once(skips)
     counts.skipped_breathing_space += sum(s.reason == BREATHING_SPACE for s in skips)
     counts.skipped_deceased += sum(s.reason == DECEASED for s in skips)
+    counts.skipped_on_hold += sum(s.reason in _ON_HOLD.values() for s in skips)
 
 
-def _breathing_space_holds(
-    account_ids: list[int], on: date
-) -> dict[int, list[hold_rules.HoldInForce]]:
+def _holds_in_force(account_ids: list[int], on: date) -> dict[int, list[hold_rules.HoldInForce]]:
     found: dict[int, list[hold_rules.HoldInForce]] = defaultdict(list)
     rows = db.session.execute(
         sa.select(
@@ -437,7 +439,6 @@ def _breathing_space_holds(
             AccountHold.lifted_at,
         ).where(
             AccountHold.account_id.in_(account_ids),
-            AccountHold.kind == HoldKind.BREATHING_SPACE,
             AccountHold.lifted_at.is_(None),
         )
     )
@@ -463,6 +464,23 @@ _HELD_BACK = {
     DECEASED: "No payment requests are sent to a deceased debtor's account: an officer "
     "deals with the estate. This is in the officers' diary.",
 }
+_ON_HOLD = {
+    kind: f"a {words.lower()} hold is in force"
+    for kind, words in {
+        "dispute": "Dispute",
+        "query": "Query",
+        "vulnerability_review": "Vulnerability review",
+        "promise_to_pay": "Promise to pay",
+    }.items()
+}
+
+
+def _held_back(reason: str) -> str:
+    return _HELD_BACK.get(
+        reason,
+        "No reminders go out and the plan is not ended while a hold is in force on its "
+        "debts. The plan is checked again when the hold ends.",
+    )
 
 
 @dataclass(frozen=True)

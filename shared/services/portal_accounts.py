@@ -36,10 +36,12 @@ from shared.models import (
     PortalRelationship,
     PortalUser,
     PortalUserAccount,
+    WebSessionEnd,
+    WebSessionKind,
     postcode_key,
 )
 from shared.models.base import utcnow
-from shared.services import reads
+from shared.services import reads, web_sessions
 from shared.services.actors import Actor, portal_user
 from shared.services.bill_lookup import normalise_reference
 from shared.services.errors import Conflict, InvalidRequest, ServiceError
@@ -390,6 +392,7 @@ def create_login(
     if problem:
         raise InvalidRequest(problem)
     code = _spend_code(code_id, CodePurpose.CREATE_LOGIN, None)
+    _refuse_if_deceased(code.account_id)
     if email_in_use(email):
         raise Conflict("You already have an account with this email address. Sign in instead")
     user = PortalUser(email=normalise_email(email), password_hash=generate_password_hash(password))
@@ -433,6 +436,7 @@ def link_account(
 ) -> PortalUserAccount:
     """Let a signed-in login see the debtor account it proved access to with the code."""
     code = _spend_code(code_id, CodePurpose.LINK_ACCOUNT, portal_user_id)
+    _refuse_if_deceased(code.account_id)
     if code.account_id in linked_account_ids(portal_user_id):
         raise Conflict("This account is already linked to your login")
     link = PortalUserAccount(
@@ -462,6 +466,15 @@ def link_account(
     return link
 
 
+def _refuse_if_deceased(account_id: int) -> None:
+    """Nobody gains online access to a deceased debtor's account (shared/services/
+    hold_effects.py ends what there was): the estate is dealt with by an officer."""
+    if db.session.scalar(sa.select(DebtorAccount.deceased).where(DebtorAccount.id == account_id)):
+        raise InvalidRequest(
+            "We cannot give online access to this account. Please contact us about it"
+        )
+
+
 def relationship_wording(relationship: PortalRelationship) -> str:
     return {
         PortalRelationship.SELF: "their own account",
@@ -477,7 +490,10 @@ def linked_account_ids(portal_user_id: int) -> list[int]:
     return list(
         db.session.scalars(
             sa.select(PortalUserAccount.account_id)
-            .where(PortalUserAccount.portal_user_id == portal_user_id)
+            .where(
+                PortalUserAccount.portal_user_id == portal_user_id,
+                PortalUserAccount.access_ended_at.is_(None),  # ended when the debtor died
+            )
             .order_by(PortalUserAccount.id)
         )
     )
@@ -545,8 +561,11 @@ def authenticate(email: str, password: str, source_ip: str | None = None) -> Por
 
 
 @use_case
-def record_sign_out(portal_user_id: int, *, source_ip: str | None = None) -> None:
-    """Audit that someone signed out."""
+def record_sign_out(
+    portal_user_id: int, *, source_ip: str | None = None, session_token: str | None = None
+) -> None:
+    """End this browser's session record for good and audit that someone signed out."""
+    web_sessions.end(WebSessionKind.PORTAL, session_token, WebSessionEnd.SIGNED_OUT)
     actor = portal_user(portal_user_id, source_ip)
     record_audit(actor, "portal.signed_out", "portal_user", portal_user_id)
     db.session.commit()
@@ -681,6 +700,8 @@ def reset_password(token: str, password: str, *, source_ip: str | None = None) -
     if user.email_verified_at is None:
         # The link reached them, so the address works.
         user.email_verified_at = utcnow()
+    # Whoever the person feared knew the old password is signed out everywhere.
+    web_sessions.end_all(WebSessionKind.PORTAL, user.id, WebSessionEnd.PASSWORD_CHANGED)
     record_audit(portal_user(user.id, source_ip), "portal.password_reset", "portal_user", user.id)
     db.session.commit()
     return user

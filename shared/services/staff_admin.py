@@ -6,22 +6,46 @@ the values before and after. Changes that alter what someone may do, or how
 they sign in, bump their session_version so every session they have ends and
 the next one starts under the new rules.
 
-An administrator cannot change their own access (role, status, password,
-authenticator app): another administrator must. So there is always at least
-one administrator, and a stolen session cannot be used to lock out its owner.
+An administrator cannot change their own access (role, limits, status,
+password, authenticator app): another administrator must. So there is always at
+least one administrator, a stolen session cannot be used to lock out its owner,
+and nobody raises their own limits.
+
+Administrators administer; they never learn a usable password. A new person's
+temporary password, and one made by a reset, goes by email to that person's own
+address (through the outbox) and is never shown on screen; it only gets them as
+far as choosing their own password at sign-in (must_change_password,
+shared/services/staff_auth.py).
+
+Every delegated-limit change, and the limits someone is created with, is a
+StaffLimitChange row and an audit row naming who asked and who approved. A
+change that raises a limit above STAFF_LIMIT_CEILING_PENCE waits for a
+different administrator (shared/domain/staff_limits.py); until then the old
+limits apply.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from shared.domain.permissions import Permission, role_has
+from shared.domain.staff_limits import Limits, needs_second_admin
 from shared.extensions import db
-from shared.models import StaffRole, StaffUser
+from shared.models import (
+    LimitChangeStatus,
+    OutboxChannel,
+    OutboxMessage,
+    StaffLimitChange,
+    StaffRole,
+    StaffUser,
+)
+from shared.models.base import utcnow
 from shared.services.actors import Actor, staff
 from shared.services.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from shared.services.history import record_audit
@@ -38,12 +62,32 @@ _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 EMAIL_IN_USE = "A member of staff already has this email address"
 
 
+# The path of the back-office sign-in page (backoffice/auth.py), for the email.
+SIGN_IN_PATH = "/backoffice/sign-in"
+
+
 @dataclass(frozen=True)
-class NewPassword:
-    """A person and the temporary password to give them; it is shown once, never stored."""
+class LimitsSaved:
+    """What saving someone's limits did: applied at once, or waiting for approval."""
 
     user: StaffUser
-    password: str
+    pending: bool
+
+
+@dataclass(frozen=True)
+class LimitChangeView:
+    """One limit change as the staff pages show it, with names rather than ids."""
+
+    id: int
+    staff_user_id: int
+    refund_limit_pence: int
+    write_off_limit_pence: int
+    status: LimitChangeStatus
+    requested_by_id: int
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 def temporary_password() -> str:
@@ -94,6 +138,129 @@ def _check_limits(refund_limit_pence: int, write_off_limit_pence: int) -> None:
             raise InvalidRequest(problem)
 
 
+def limit_ceiling_pence() -> int:
+    """The highest limit one administrator may set alone (STAFF_LIMIT_CEILING_PENCE)."""
+    return int(current_app.config["STAFF_LIMIT_CEILING_PENCE"])
+
+
+def _email_temporary_password(user: StaffUser, password: str, *, reset: bool) -> None:
+    """Put the temporary password in the outbox to the person's own address.
+
+    Only they see it: the administrator who made it never does, so cannot sign in
+    as them. It works once, to reach "choose a new password" at sign-in.
+    """
+    council = current_app.config["COUNCIL_NAME"]
+    what = "reset your password" if reset else "made you an account"
+    app_step = "" if user.totp_enrolled else ", then set up an authenticator app on your phone"
+    db.session.add(
+        OutboxMessage(
+            channel=OutboxChannel.EMAIL,
+            template="staff_temporary_password",
+            recipient=user.email,
+            subject=f"Your {council} back-office sign-in",
+            body=(
+                f"An administrator has {what} on the {council} income recovery back office.\n\n"
+                f"Sign in at {current_app.config['PUBLIC_BASE_URL']}{SIGN_IN_PATH} with this "
+                f"email address and this temporary password:\n\n{password}\n\n"
+                f"You will choose your own password when you sign in{app_step}. "
+                "If you did not expect this email, tell your manager straight away."
+            ),
+            # session_version changes with every reset, so each email is its own.
+            dedupe_key=f"staff-temporary-password:{user.id}:{user.session_version}",
+        )
+    )
+
+
+def _limits(user: StaffUser) -> Limits:
+    return Limits(user.refund_limit_pence, user.write_off_limit_pence)
+
+
+def _limits_dict(limits: Limits | None) -> dict | None:
+    if limits is None:
+        return None
+    return {
+        "refund_limit_pence": limits.refund_pence,
+        "write_off_limit_pence": limits.write_off_pence,
+    }
+
+
+def _pending_change(staff_id: int) -> StaffLimitChange | None:
+    return db.session.scalar(
+        sa.select(StaffLimitChange)
+        .where(
+            StaffLimitChange.staff_user_id == staff_id,
+            StaffLimitChange.status == LimitChangeStatus.PENDING,
+        )
+        .with_for_update()
+    )
+
+
+def _propose_limits(
+    user: StaffUser, actor: Actor, wanted: Limits, *, creating: bool
+) -> StaffLimitChange:
+    """Record a change to `user`'s limits: applied now, or pending a second administrator."""
+    before = None if creating else _limits(user)
+    now = utcnow()
+    pending = needs_second_admin(before, wanted, limit_ceiling_pence())
+    change = StaffLimitChange(
+        staff_user_id=user.id,
+        refund_limit_before_pence=None if before is None else before.refund_pence,
+        write_off_limit_before_pence=None if before is None else before.write_off_pence,
+        refund_limit_pence=wanted.refund_pence,
+        write_off_limit_pence=wanted.write_off_pence,
+        status=LimitChangeStatus.PENDING if pending else LimitChangeStatus.APPLIED,
+        requested_by_id=actor.id,
+        created_at=now,
+        decided_at=None if pending else now,
+    )
+    db.session.add(change)
+    db.session.flush()
+    if pending:
+        record_audit(
+            actor,
+            "staff.limit_change_requested",
+            "staff_user",
+            user.id,
+            before=_limits_dict(before),
+            after={
+                **_limits_dict(wanted),
+                "requested_by": actor.id,
+                "limit_change_id": change.id,
+                "ceiling_pence": limit_ceiling_pence(),
+            },
+        )
+        return change
+    user.refund_limit_pence = wanted.refund_pence
+    user.write_off_limit_pence = wanted.write_off_pence
+    _audit_applied(actor, user.id, change, before, requested_by=actor.id, approved_by=None)
+    return change
+
+
+def _audit_applied(
+    actor: Actor,
+    staff_id: int,
+    change: StaffLimitChange,
+    before: Limits | None,
+    *,
+    requested_by: int,
+    approved_by: int | None,
+) -> None:
+    after = Limits(change.refund_limit_pence, change.write_off_limit_pence)
+    record_audit(
+        actor,
+        "staff.limits_changed",
+        "staff_user",
+        staff_id,
+        before=_limits_dict(before),
+        after={
+            **_limits_dict(after),
+            "requested_by": requested_by,
+            "approved_by": approved_by,
+            "limit_change_id": change.id,
+        },
+    )
+
+
 def list_staff() -> list[StaffUser]:
     """Everyone, active people first, by name."""
     return list(
@@ -123,8 +290,12 @@ def create_staff(
     refund_limit_pence: int = 0,
     write_off_limit_pence: int = 0,
     source_ip: str | None = None,
-) -> NewPassword:
-    """Add a member of staff with a temporary password; they set up two-factor at first sign-in."""
+) -> LimitsSaved:
+    """Add a member of staff and email them a temporary password to change at first sign-in.
+
+    Limits above the ceiling wait for a second administrator: the person starts
+    with none, and `pending` says so.
+    """
     actor = _admin(actor_id, source_ip)
     _check_limits(refund_limit_pence, write_off_limit_pence)
     email = email.strip().lower()
@@ -134,13 +305,17 @@ def create_staff(
     if taken:
         raise Conflict(EMAIL_IN_USE)
     password = temporary_password()
+    wanted = Limits(refund_limit_pence, write_off_limit_pence)
+    # Limits that need a second administrator start at nothing until approved.
+    at_once = not needs_second_admin(None, wanted, limit_ceiling_pence())
     user = StaffUser(
         email=email,
         full_name=full_name.strip(),
         role=StaffRole(role),
         password_hash=generate_password_hash(password),
-        refund_limit_pence=refund_limit_pence,
-        write_off_limit_pence=write_off_limit_pence,
+        must_change_password=True,
+        refund_limit_pence=refund_limit_pence if at_once else 0,
+        write_off_limit_pence=write_off_limit_pence if at_once else 0,
     )
     db.session.add(user)
     try:
@@ -161,8 +336,10 @@ def create_staff(
             "write_off_limit_pence": user.write_off_limit_pence,
         },
     )
+    change = _propose_limits(user, actor, wanted, creating=True)
+    _email_temporary_password(user, password, reset=False)
     db.session.commit()
-    return NewPassword(user, password)
+    return LimitsSaved(user, change.status == LimitChangeStatus.PENDING)
 
 
 @use_case
@@ -199,26 +376,159 @@ def set_limits(
     refund_limit_pence: int,
     write_off_limit_pence: int,
     source_ip: str | None = None,
-) -> StaffUser:
-    """Set the most someone may refund or write off without another person's approval."""
+) -> LimitsSaved:
+    """Set the most someone may refund or write off without another person's approval.
+
+    Never your own. Raising a limit above the ceiling waits for a second
+    administrator; any change replaces one still waiting.
+    """
     actor = _admin(actor_id, source_ip)
     _check_limits(refund_limit_pence, write_off_limit_pence)
     user = _target(staff_id)
-    before = {
-        "refund_limit_pence": user.refund_limit_pence,
-        "write_off_limit_pence": user.write_off_limit_pence,
-    }
-    after = {
-        "refund_limit_pence": refund_limit_pence,
-        "write_off_limit_pence": write_off_limit_pence,
-    }
-    if before == after:
-        return user
-    user.refund_limit_pence = refund_limit_pence
-    user.write_off_limit_pence = write_off_limit_pence
-    record_audit(actor, "staff.limits_changed", "staff_user", user.id, before=before, after=after)
+    _not_yourself(user, actor, "change the limits of")
+    wanted = Limits(refund_limit_pence, write_off_limit_pence)
+    waiting = _pending_change(user.id)
+    if wanted == _limits(user) or (
+        waiting is not None
+        and wanted == Limits(waiting.refund_limit_pence, waiting.write_off_limit_pence)
+    ):
+        # Nothing new: saving the form unchanged neither audits nor cancels anything.
+        return LimitsSaved(user, waiting is not None)
+    if waiting is not None:
+        waiting.status = LimitChangeStatus.CANCELLED
+        waiting.decided_at = utcnow()
+        record_audit(
+            actor,
+            "staff.limit_change_cancelled",
+            "staff_user",
+            user.id,
+            after={"limit_change_id": waiting.id, "replaced": True},
+        )
+    change = _propose_limits(user, actor, wanted, creating=False)
+    db.session.commit()
+    return LimitsSaved(user, change.status == LimitChangeStatus.PENDING)
+
+
+NOT_PENDING = "This limit change has already been approved, rejected or replaced"
+
+
+def _decidable(actor: Actor, staff_id: int, change_id: int) -> tuple[StaffUser, StaffLimitChange]:
+    """The waiting change to `staff_id`'s limits and that person, both locked, if `actor`
+    may decide it."""
+    found = db.session.get(StaffLimitChange, change_id)
+    if found is None or found.staff_user_id != staff_id:
+        raise NotFound("There is no such limit change")
+    # The person first, then the change: the same order as set_limits, so the
+    # two never wait for each other.
+    user = _target(found.staff_user_id)
+    change = db.session.scalar(
+        sa.select(StaffLimitChange)
+        .where(StaffLimitChange.id == change_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if change.status != LimitChangeStatus.PENDING:
+        raise InvalidRequest(NOT_PENDING)
+    if change.requested_by_id == actor.id:
+        raise InvalidRequest(
+            "You asked for this limit change, so another administrator must decide it"
+        )
+    if user.id == actor.id:
+        raise InvalidRequest(
+            "You cannot decide a change to your own limits. Ask another administrator"
+        )
+    return user, change
+
+
+@use_case
+def approve_limit_change(
+    actor_id: int, staff_id: int, change_id: int, *, source_ip: str | None = None
+) -> StaffUser:
+    """A second administrator approves a waiting limit change; it applies from now."""
+    actor = _admin(actor_id, source_ip)
+    user, change = _decidable(actor, staff_id, change_id)
+    before = _limits(user)
+    user.refund_limit_pence = change.refund_limit_pence
+    user.write_off_limit_pence = change.write_off_limit_pence
+    change.status = LimitChangeStatus.APPLIED
+    change.decided_by_id = actor.id
+    change.decided_at = utcnow()
+    _audit_applied(
+        actor, user.id, change, before, requested_by=change.requested_by_id, approved_by=actor.id
+    )
     db.session.commit()
     return user
+
+
+@use_case
+def reject_limit_change(
+    actor_id: int, staff_id: int, change_id: int, *, source_ip: str | None = None
+) -> StaffUser:
+    """A second administrator turns down a waiting limit change; the limits stay as they are."""
+    actor = _admin(actor_id, source_ip)
+    user, change = _decidable(actor, staff_id, change_id)
+    change.status = LimitChangeStatus.REJECTED
+    change.decided_by_id = actor.id
+    change.decided_at = utcnow()
+    record_audit(
+        actor,
+        "staff.limit_change_rejected",
+        "staff_user",
+        user.id,
+        before=_limits_dict(_limits(user)),
+        after={
+            **_limits_dict(Limits(change.refund_limit_pence, change.write_off_limit_pence)),
+            "requested_by": change.requested_by_id,
+            "rejected_by": actor.id,
+            "limit_change_id": change.id,
+        },
+    )
+    db.session.commit()
+    return user
+
+
+def _change_views(*conditions) -> list[LimitChangeView]:
+    requester = sa.orm.aliased(StaffUser)
+    decider = sa.orm.aliased(StaffUser)
+    rows = db.session.execute(
+        sa.select(StaffLimitChange, requester.full_name, decider.full_name)
+        .join(requester, requester.id == StaffLimitChange.requested_by_id)
+        .outerjoin(decider, decider.id == StaffLimitChange.decided_by_id)
+        .where(*conditions)
+        .order_by(StaffLimitChange.id.desc())
+    ).all()
+    return [
+        LimitChangeView(
+            id=change.id,
+            staff_user_id=change.staff_user_id,
+            refund_limit_pence=change.refund_limit_pence,
+            write_off_limit_pence=change.write_off_limit_pence,
+            status=change.status,
+            requested_by_id=change.requested_by_id,
+            requested_by=requested_by,
+            requested_at=change.created_at,
+            decided_by=decided_by,
+            decided_at=change.decided_at,
+        )
+        for change, requested_by, decided_by in rows
+    ]
+
+
+def waiting_limit_changes() -> list[LimitChangeView]:
+    """Every limit change waiting for a second administrator, newest first."""
+    return _change_views(StaffLimitChange.status == LimitChangeStatus.PENDING)
+
+
+def limit_changes_for(staff_id: int) -> tuple[LimitChangeView | None, LimitChangeView | None]:
+    """(the change that set their current limits, the change waiting for approval), each
+    or None: None for the first means limits set before changes were recorded."""
+    views = _change_views(
+        StaffLimitChange.staff_user_id == staff_id,
+        StaffLimitChange.status.in_([LimitChangeStatus.APPLIED, LimitChangeStatus.PENDING]),
+    )
+    applied = next((v for v in views if v.status == LimitChangeStatus.APPLIED), None)
+    waiting = next((v for v in views if v.status == LimitChangeStatus.PENDING), None)
+    return applied, waiting
 
 
 @use_case
@@ -287,16 +597,21 @@ def reset_two_factor(actor_id: int, staff_id: int, *, source_ip: str | None = No
 
 
 @use_case
-def reset_password(actor_id: int, staff_id: int, *, source_ip: str | None = None) -> NewPassword:
-    """Give someone a new temporary password (and unlock them); their sessions end."""
+def reset_password(actor_id: int, staff_id: int, *, source_ip: str | None = None) -> StaffUser:
+    """Email someone a new temporary password to change at sign-in (and unlock them);
+    their sessions end."""
     actor = _admin(actor_id, source_ip)
     user = _target(staff_id)
     _not_yourself(user, actor, "reset the password of")
     password = temporary_password()
     user.password_hash = generate_password_hash(password)
+    user.must_change_password = True
     user.failed_sign_ins = 0
     user.locked_until = None
     user.session_version += 1
-    record_audit(actor, "staff.password_reset", "staff_user", user.id)
+    record_audit(
+        actor, "staff.password_reset", "staff_user", user.id, after={"emailed_to": user.email}
+    )
+    _email_temporary_password(user, password, reset=True)
     db.session.commit()
-    return NewPassword(user, password)
+    return user

@@ -7,9 +7,19 @@ from the app they enrolled at first sign-in (confirm_enrolment) or since
 and a correct password alone never resets that count, so knowing the password
 does not buy unlimited guesses at the code.
 
+Someone whose password an administrator made (must_change_password: a new
+account, or a reset) is not signed in by the code step: they choose their own
+password next (choose_new_password), and only that signs them in. The new
+password comes after the code, not before it: after a reset the person still has
+their authenticator app, so whoever learnt the temporary password (it went by
+email) cannot also replace the password without the owner's phone; a new person
+sets up their app first, then chooses their password.
+
 Every signed-in session carries the person's session_version; bumping it
 (sign_out_everywhere here, and deactivation, new passwords and role changes in
-shared/services/staff_admin.py) ends every session they have.
+shared/services/staff_admin.py) ends every session they have. Each session also
+has a server-side record (shared/services/web_sessions.py): signing out ends this
+browser's, signing out everywhere ends them all, so no copy of a cookie outlives them.
 """
 
 from __future__ import annotations
@@ -26,11 +36,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from shared.domain import two_factor
 from shared.domain.two_factor import CodeOutcome
 from shared.extensions import db
-from shared.models import ActorType, StaffUser
+from shared.models import ActorType, StaffUser, WebSessionEnd, WebSessionKind
 from shared.models.base import utcnow
+from shared.services import web_sessions
 from shared.services.actors import Actor, staff
 from shared.services.errors import InvalidRequest, ServiceError
 from shared.services.history import record_audit
+from shared.services.portal_accounts import password_problem
 from shared.services.unit_of_work import use_case
 
 MAX_FAILED_SIGN_INS = 5
@@ -224,11 +236,15 @@ def _accept_code(user: StaffUser, code: str, actor: Actor, *, enrolling: bool) -
     user.totp_last_step = check.step
     user.failed_sign_ins = 0
     user.locked_until = None
-    user.last_signed_in_at = now
     if enrolling:
         user.totp_enrolled_at = now
         record_audit(actor, "staff.two_factor_enrolled", "staff_user", user.id)
-    record_audit(actor, "staff.signed_in", "staff_user", user.id)
+    if user.must_change_password:
+        # Not signed in yet: choose_new_password finishes it.
+        record_audit(actor, "staff.code_accepted_password_change_due", "staff_user", user.id)
+    else:
+        user.last_signed_in_at = now
+        record_audit(actor, "staff.signed_in", "staff_user", user.id)
     db.session.commit()
     return user
 
@@ -255,12 +271,47 @@ def verify_code(
     return _accept_code(user, code, staff(user.id, source_ip), enrolling=False)
 
 
+# --- step 3, after a temporary password: choosing one's own ----------------------
+
+SAME_AS_TEMPORARY = "Choose a password different from the temporary one you were sent"
+
+
+@use_case
+def choose_new_password(
+    staff_id: int, session_version: int, password: str, *, source_ip: str | None = None
+) -> StaffUser:
+    """Replace a temporary password with one the person chose; that signs them in.
+
+    Only for someone who has just given the temporary password and a code from
+    their app (the view checks the code step; this checks the flag and version).
+    """
+    user = _half_signed_in(staff_id, session_version)
+    if not user.must_change_password or not user.totp_enrolled:
+        raise InvalidRequest(SIGN_IN_AGAIN)
+    problem = password_problem(password)
+    if problem:
+        raise InvalidRequest(problem)
+    if check_password_hash(user.password_hash, password):
+        raise InvalidRequest(SAME_AS_TEMPORARY)
+    actor = staff(user.id, source_ip)
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = False
+    user.last_signed_in_at = utcnow()
+    record_audit(actor, "staff.password_changed", "staff_user", user.id)
+    record_audit(actor, "staff.signed_in", "staff_user", user.id)
+    db.session.commit()
+    return user
+
+
 # --- signing out -------------------------------------------------------------------
 
 
 @use_case
-def record_sign_out(staff_id: int, *, source_ip: str | None = None) -> None:
-    """Audit that someone signed out of this browser."""
+def record_sign_out(
+    staff_id: int, *, source_ip: str | None = None, session_token: str | None = None
+) -> None:
+    """End this browser's session record for good and audit that someone signed out."""
+    web_sessions.end(WebSessionKind.STAFF, session_token, WebSessionEnd.SIGNED_OUT)
     record_audit(staff(staff_id, source_ip), "staff.signed_out", "staff_user", staff_id)
     db.session.commit()
 
@@ -273,6 +324,7 @@ def sign_out_everywhere(staff_id: int, *, source_ip: str | None = None) -> None:
         return
     before = user.session_version
     user.session_version += 1
+    web_sessions.end_all(WebSessionKind.STAFF, staff_id, WebSessionEnd.SIGNED_OUT_EVERYWHERE)
     record_audit(
         staff(staff_id, source_ip),
         "staff.signed_out_everywhere",

@@ -60,3 +60,28 @@ def read_only(fn: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return wrapper
+
+
+# SQLite's "database is locked" (its one writer is busy, or a read snapshot went
+# stale); PostgreSQL's serialization failure and deadlock (SQLSTATE 40001, 40P01).
+_TRANSIENT_MESSAGES = ("database is locked", "database table is locked")
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """Whether a database error means "busy, try again", not "wrong"."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return any(text in str(exc.orig).lower() for text in _TRANSIENT_MESSAGES)
+
+
+def is_concurrency_conflict(exc: BaseException) -> bool:
+    """A busy database, or a unique constraint another transaction just won:
+    either way, running the use case again sees that transaction's work."""
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(exc, IntegrityError) or is_database_busy(exc)

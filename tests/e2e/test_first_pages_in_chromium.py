@@ -7,6 +7,7 @@ import pyotp
 import pytest
 
 from shared.models import StaffRole
+from shared.services import staff_admin
 from tests.e2e.conftest import axe_violations
 from tests.factories import make_account, make_portal_login, make_staff
 
@@ -118,6 +119,12 @@ def test_the_staff_pages_have_no_accessibility_violations(live_server, page_fact
         make_staff(StaffRole.ADMIN, email="ada@council.example", password="a long passphrase")
         colleague = make_staff(StaffRole.OFFICER, full_name="Olu Officer")
         colleague_id = colleague.id
+        # A limit change waiting for a second administrator: its approve and reject
+        # buttons are on the colleague's page, and the list names it.
+        other_admin = make_staff(StaffRole.ADMIN, full_name="Bea Admin")
+        staff_admin.set_limits(
+            other_admin.id, colleague_id, refund_limit_pence=900_000, write_off_limit_pence=0
+        )
         debtor_reference = make_account(surname="Rogers").reference
     page, problems = page_factory()
     _sign_in_with_the_setup_key(page, base, "ada@council.example", "a long passphrase")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.integrations.payments import PaymentGateway
-from shared.models import CardCheckout, CheckoutStatus, LedgerEntry
+from shared.models import CardCheckout, CheckoutStatus, LedgerEntry, RefusedCardEvent
 from shared.services import balances, card_payments, ledger
 from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest, CheckoutUnavailable
@@ -65,7 +65,7 @@ def test_a_payment_whose_webhook_never_came_is_settled_by_reconciliation(
     # Too recent to chase yet; then, once old enough, the provider is asked.
     assert card_payments.reconcile_checkouts(gateway)["checked"] == 0
     counts = card_payments.reconcile_checkouts(gateway, older_than=timedelta(0))
-    assert counts == {"checked": 1, "paid": 1, "expired": 0, "errors": 0}
+    assert counts == {"checked": 1, "paid": 1, "refused": 0, "expired": 0, "errors": 0}
     assert balances.invoice_outstanding(invoice.id) == 12_000 - 4_500
     db.session.refresh(opened)
     assert opened.status == CheckoutStatus.PAID
@@ -101,6 +101,37 @@ def test_two_requests_opening_one_checkout_make_one_provider_session(checkout, g
     assert len(results) == 2 and results[0] == results[1]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CardCheckout)) == 1
+
+
+def test_a_session_paid_for_another_amount_than_the_checkout_is_refused_by_webhook_and_job(
+    checkout, gateway, receiver, db
+):
+    invoice, row = checkout
+    opened = card_payments.open_checkout(row.id, gateway, success_url=SUCCESS, cancel_url=CANCEL)
+    # Our record and the provider's session disagree (£45.00 asked of the payer).
+    db.session.execute(
+        sa.update(CardCheckout).where(CardCheckout.id == row.id).values(amount_pence=4_600)
+    )
+    db.session.commit()
+    press(opened.provider_session_url, "pay")
+    (headers, body), *_ = receiver.wait_for("checkout.session.completed")
+
+    # The reconciliation job asks the provider (as if the webhook were lost) and refuses.
+    counts = card_payments.reconcile_checkouts(gateway, older_than=timedelta(0))
+    # The stand-in's own signed event, applied as the webhook route would, then finds
+    # the checkout held for an officer.
+    event = gateway.parse_webhook(body, headers["Stripe-Signature"])
+    outcome = card_payments.apply_provider_event(event)
+
+    assert counts == {"checked": 1, "paid": 0, "refused": 1, "expired": 0, "errors": 0}
+    assert "left for an officer" in outcome
+    assert payments(db) == []
+    assert balances.invoice_outstanding(invoice.id) == 12_000
+    assert db.session.get(CardCheckout, row.id).status == CheckoutStatus.REFUSED
+    assert [
+        (r.event_type, r.expected_amount_pence, r.reported_amount_pence, r.reported_currency)
+        for r in db.session.scalars(sa.select(RefusedCardEvent))
+    ] == [("reconciliation", 4_600, 4_500, "gbp")]
 
 
 def test_a_provider_outage_leaves_the_checkout_ready_to_try_again(checkout, gateway, db):

@@ -9,7 +9,14 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from shared.models import CardCheckout, CheckoutStatus, LedgerEntry, OutboxMessage, ProviderEvent
+from shared.models import (
+    CardCheckout,
+    CheckoutStatus,
+    LedgerEntry,
+    OutboxMessage,
+    ProviderEvent,
+    RefusedCardEvent,
+)
 from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import balances, card_payments, ledger
 from shared.services.actors import SYSTEM
@@ -60,6 +67,8 @@ def event(kind, checkout, **fields):
         obj = {
             "object": "payment_intent",
             "id": checkout.provider_payment_id,
+            "amount": checkout.amount_pence,
+            "currency": "gbp",
             "metadata": {"checkout_reference": checkout.reference},
         }
     else:
@@ -68,6 +77,8 @@ def event(kind, checkout, **fields):
             "id": checkout.provider_session_id,
             "payment_intent": checkout.provider_payment_id,
             "payment_status": "paid",
+            "amount_total": checkout.amount_pence,
+            "currency": "gbp",
             "metadata": {"checkout_reference": checkout.reference},
         }
     obj.update(fields)
@@ -230,3 +241,57 @@ def test_the_same_form_submitted_twice_gives_one_checkout(account_with_two_invoi
     two = begin_checkout(request, SYSTEM)
     assert one.id == two.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CardCheckout)) == 1
+
+
+def refused_events(db):
+    return db.session.scalars(sa.select(RefusedCardEvent)).all()
+
+
+def test_a_payment_intent_for_less_than_the_checkout_posts_nothing_and_holds_it(
+    account_with_two_invoices, db
+):
+    account, (first, _) = account_with_two_invoices
+    checkout = open_checkout_row(account, [(first.id, 3_000)])
+
+    outcome = apply_provider_event(event("payment_intent.succeeded", checkout, amount=1))
+
+    assert outcome.startswith("refused")
+    assert payments(db) == []
+    assert balances.invoice_outstanding(first.id) == 10_000
+    db.session.refresh(checkout)
+    assert checkout.status == CheckoutStatus.REFUSED
+    [refused] = refused_events(db)
+    assert (refused.reported_amount_pence, refused.reported_currency) == (1, "gbp")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    # The provider's other event for the same payment settles nothing either.
+    apply_provider_event(event("checkout.session.completed", checkout))
+    assert payments(db) == []
+
+
+def test_a_mismatched_event_after_the_payment_was_posted_is_recorded_and_changes_no_money(
+    account_with_two_invoices, db
+):
+    account, (first, _) = account_with_two_invoices
+    checkout = open_checkout_row(account, [(first.id, 3_000)])
+    apply_provider_event(event("checkout.session.completed", checkout))
+
+    outcome = apply_provider_event(event("payment_intent.succeeded", checkout, currency="eur"))
+
+    assert outcome.startswith("refused")
+    db.session.refresh(checkout)
+    assert checkout.status == CheckoutStatus.PAID
+    assert len(payments(db)) == 1
+    assert [r.reported_currency for r in refused_events(db)] == ["eur"]
+    assert ledger_discrepancies() == []
+
+
+def test_an_absurd_reported_amount_is_refused_without_an_error(account_with_two_invoices, db):
+    account, (first, _) = account_with_two_invoices
+    checkout = open_checkout_row(account, [(first.id, 3_000)])
+
+    outcome = apply_provider_event(
+        event("checkout.session.completed", checkout, amount_total=10**30)
+    )
+
+    assert outcome.startswith("refused")
+    assert [r.reported_amount_pence for r in refused_events(db)] == [None]

@@ -115,25 +115,33 @@ def officer(limit_pence: int = 10_000):
     return actors.staff(person.id, "203.0.113.9")
 
 
+def approved_card_refund(payment_id: int, amount_pence: int, reason: str) -> approvals.Decision:
+    """Every refund needs a second person: an officer asks and a team leader approves."""
+    requested = approvals.request_refund(
+        source_entry_id=payment_id,
+        amount_pence=amount_pence,
+        route="card",
+        reason=reason,
+        actor=officer(),
+    )
+    assert not requested.posted
+    leader = make_staff(StaffRole.TEAM_LEADER, refund_limit_pence=100_000)
+    return approvals.approve(request_id=requested.request.id, actor=actors.staff(leader.id))
+
+
 def test_refund_to_card_reaches_the_stand_in_exactly_once_even_if_the_job_runs_twice(
     overpaid_by_card, card_gateway
 ):
     account, payment = overpaid_by_card
     account_id, payment_intent_id = account.id, payment.external_reference
 
-    outcome = approvals.request_refund(
-        source_entry_id=payment.id,
-        amount_pence=4_500,
-        route="card",
-        reason="Paid twice",
-        actor=officer(),
-    )
+    decision = approved_card_refund(payment.id, 4_500, "Paid twice")
 
-    assert outcome.posted
+    assert decision.request.status == ApprovalStatus.APPROVED
     [row] = refund_rows()
     row_id = row.id
     assert row.recipient == payment_intent_id
-    assert row.payload["refund_entry_id"] == outcome.entry.id
+    assert row.payload["refund_entry_id"] == decision.request.ledger_entry_id
     assert outbox.deliver_message(row_id) == "sent"
     assert outbox.deliver_message(row_id) == "skipped: not pending"
     [refund] = refunds_at_provider(card_gateway, payment_intent_id)
@@ -153,13 +161,7 @@ def test_a_card_refund_resent_after_a_worker_died_is_still_made_once(
     # idempotency key makes the provider answer with the first refund.
     account, payment = overpaid_by_card
     payment_intent_id = payment.external_reference
-    approvals.request_refund(
-        source_entry_id=payment.id,
-        amount_pence=2_000,
-        route="card",
-        reason="Part refund agreed on the phone",
-        actor=officer(),
-    )
+    approved_card_refund(payment.id, 2_000, "Part refund agreed on the phone")
     row_id = refund_rows()[0].id
     assert outbox.deliver_message(row_id) == "sent"
     first_refund_id = refund_rows()[0].provider_id
@@ -216,13 +218,7 @@ def test_a_refund_the_provider_refuses_fails_visibly_and_puts_the_money_back_as_
         actor=SYSTEM,
         external_reference="pi_unknown_to_the_provider",
     ).entry
-    approvals.request_refund(
-        source_entry_id=payment.id,
-        amount_pence=3_000,
-        route="card",
-        reason="Paid in error",
-        actor=officer(),
-    )
+    approved_card_refund(payment.id, 3_000, "Paid in error")
     assert balances.account_balance(account_id) == 0
     row_id = refund_rows()[0].id
 

@@ -382,6 +382,15 @@ def test_demo_logins_lists_a_login_for_every_role_with_the_demo_password(app, db
     assert lines[2].startswith("officer@demo.example")
 
 
+def test_demo_staff_sign_in_with_the_demo_password_and_are_not_asked_to_change_it(app, db):
+    # The demo password is published (demo logins), not a temporary one from an
+    # administrator: `make run` must not stop every demo login at "choose a password".
+    seed_demo(0)
+
+    flagged = scalar(db, "SELECT COUNT(*) FROM staff_users WHERE must_change_password")
+    assert (scalar(db, "SELECT COUNT(*) FROM staff_users"), flagged) == (5, 0)
+
+
 def test_a_failed_chunk_stops_the_seed_and_leaves_only_whole_debtors_behind(app, db, monkeypatch):
     from shared.demo import generate
 

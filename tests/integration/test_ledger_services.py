@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -262,3 +262,123 @@ def test_credit_paid_to_the_wrong_account_can_be_transferred(book):
     assert balances.account_balance(other.id) == -900
     assert balances.unallocated_credit(other.id) == 900
     assert ledger_discrepancies() == []
+
+
+# --- default allocation: holds and payment plans (issue 11, item 11) ---------------------
+
+
+def _hold(account, officer, kind, invoice_id, today):
+    from shared.domain.holds import HoldTerms
+    from shared.services import holds
+
+    return holds.place_hold(
+        account.id,
+        HoldTerms(kind, today, today + timedelta(days=28)),
+        "Says the service was not provided",
+        staff(officer.id),
+        today=today,
+        invoice_id=invoice_id,
+    )
+
+
+def test_a_payment_nobody_allocated_leaves_a_disputed_invoice_alone(book):
+    account, officer, invoice = book
+    disputed = invoice("D1", 3_000, date(2026, 2, 1))  # the oldest
+    queried = invoice("Q1", 1_000, date(2026, 2, 15))
+    newer = invoice("N1", 5_000, date(2026, 3, 1))
+    today = date.today()
+    _hold(account, officer, "dispute", disputed.id, today)
+    _hold(account, officer, "query", queried.id, today)
+
+    ledger.record_payment(
+        account_id=account.id, amount_pence=4_000, method=PaymentMethod.CHEQUE, actor=SYSTEM
+    )
+
+    assert balances.invoice_outstanding(disputed.id) == 3_000
+    assert balances.invoice_outstanding(queried.id) == 1_000
+    assert balances.invoice_outstanding(newer.id) == 1_000
+
+
+def test_money_left_when_every_unheld_invoice_is_paid_stays_as_unallocated_credit(book):
+    account, officer, invoice = book
+    disputed = invoice("D1", 3_000, date(2026, 2, 1))
+    other = invoice("N1", 1_000, date(2026, 3, 1))
+    _hold(account, officer, "dispute", disputed.id, date.today())
+
+    ledger.record_payment(
+        account_id=account.id, amount_pence=2_500, method=PaymentMethod.CHEQUE, actor=SYSTEM
+    )
+
+    assert balances.invoice_outstanding(other.id) == 0
+    assert balances.invoice_outstanding(disputed.id) == 3_000
+    assert balances.unallocated_credit(account.id) == 1_500
+
+
+def test_an_officer_may_still_allocate_to_a_disputed_invoice_by_choosing_it(book):
+    account, officer, invoice = book
+    disputed = invoice("D1", 3_000, date(2026, 2, 1))
+    _hold(account, officer, "dispute", disputed.id, date.today())
+
+    ledger.record_payment(
+        account_id=account.id,
+        amount_pence=1_000,
+        method=PaymentMethod.CHEQUE,
+        allocations=[(disputed.id, 1_000)],
+        actor=staff(officer.id),
+    )
+
+    assert balances.invoice_outstanding(disputed.id) == 2_000
+
+
+def test_a_promise_to_pay_does_not_hold_money_back_from_its_invoice(book):
+    account, officer, invoice = book
+    promised = invoice("P1", 3_000, date(2026, 2, 1))
+    from shared.domain.holds import HoldTerms
+    from shared.services import holds
+
+    today = date.today()
+    holds.place_hold(
+        account.id,
+        HoldTerms(
+            "promise_to_pay",
+            today,
+            promise_date=today + timedelta(days=7),
+            promise_amount_pence=3_000,
+        ),
+        "Will pay on Friday",
+        staff(officer.id),
+        today=today,
+        invoice_id=promised.id,
+    )
+
+    ledger.record_payment(
+        account_id=account.id, amount_pence=3_000, method=PaymentMethod.CHEQUE, actor=SYSTEM
+    )
+
+    assert balances.invoice_outstanding(promised.id) == 0
+
+
+def test_a_payment_from_a_debtor_in_a_plan_goes_to_the_plans_invoices_first(book):
+    from shared.models import Frequency, PaymentRoute
+    from shared.services import plans
+
+    account, _, invoice = book
+    older = invoice("O1", 2_000, date(2026, 1, 15))  # oldest, not in the plan
+    planned = invoice("P1", 3_000, date(2026, 3, 1))
+    newest = invoice("N1", 1_000, date(2026, 4, 1))
+    plans.propose(
+        account_id=account.id,
+        invoice_ids=[planned.id],
+        terms=plans.Terms(Frequency.MONTHLY, date.today() + timedelta(days=7), count=3),
+        payment_route=PaymentRoute.CARD,
+        actor=SYSTEM,
+    )
+
+    ledger.record_payment(
+        account_id=account.id, amount_pence=4_000, method=PaymentMethod.CARD, actor=SYSTEM
+    )
+
+    # The plan's invoice first, then oldest first among the rest.
+    assert balances.invoice_outstanding(planned.id) == 0
+    assert balances.invoice_outstanding(older.id) == 1_000
+    assert balances.invoice_outstanding(newest.id) == 1_000

@@ -19,6 +19,7 @@ from shared.models import (
     Frequency,
     Instalment,
     Invoice,
+    OutboxChannel,
     OutboxMessage,
     PaymentMethod,
     PaymentRoute,
@@ -117,6 +118,7 @@ def test_an_instalment_paid_on_time_is_marked_paid_on_the_run_date(db, plan):
         "completed": 0,
         "skipped_breathing_space": 0,
         "skipped_deceased": 0,
+        "skipped_on_hold": 0,
         "due_reminders": 0,
     }
     assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
@@ -275,7 +277,12 @@ def test_breathing_space_holds_back_the_reminder_and_says_why_once(db, plan):
     officer = make_staff(StaffRole.OFFICER)
     holds.place_hold(
         plan["account_id"],
-        HoldTerms(kind="breathing_space", starts_on=TODAY, breathing_space_type=BS_STANDARD),
+        HoldTerms(
+            kind="breathing_space",
+            starts_on=TODAY,
+            expires_on=TODAY + timedelta(days=60),
+            breathing_space_type=BS_STANDARD,
+        ),
         "Debt adviser notified us",
         actors.staff(officer.id),
         today=TODAY,
@@ -321,7 +328,7 @@ def test_a_deceased_debtor_gets_no_reminder_or_break_and_an_officer_gets_a_follo
     officer = make_staff(StaffRole.OFFICER)
     holds.place_hold(
         plan["account_id"],
-        HoldTerms("deceased", TODAY),
+        HoldTerms("deceased", TODAY, date_of_death=TODAY - timedelta(days=1)),
         "Death notified by the family",
         actors.staff(officer.id),
         today=TODAY,
@@ -376,7 +383,12 @@ def test_no_due_reminder_in_breathing_space(db, plan):
     officer = make_staff(StaffRole.OFFICER)
     holds.place_hold(
         plan["account_id"],
-        HoldTerms(kind="breathing_space", starts_on=TODAY, breathing_space_type=BS_STANDARD),
+        HoldTerms(
+            kind="breathing_space",
+            starts_on=TODAY,
+            expires_on=TODAY + timedelta(days=60),
+            breathing_space_type=BS_STANDARD,
+        ),
         "Debt adviser notified us",
         actors.staff(officer.id),
         today=TODAY,
@@ -473,3 +485,106 @@ def test_plans_are_read_page_by_page_and_each_page_is_committed(db, plan):
     ).all()
     assert paid == [INSTALMENT, 0]
     assert templates(db).count("plan_missed_payment") == 1
+
+
+# --- other holds (issue 11, item 10): the hold page's promise, kept by the monitor -------
+
+
+def _hold(plan, kind, invoice_id=None):
+    officer = make_staff(StaffRole.OFFICER)
+    holds.place_hold(
+        plan["account_id"],
+        HoldTerms(kind, TODAY, TODAY + timedelta(days=200)),
+        "Placed by an officer",
+        actors.staff(officer.id),
+        today=TODAY,
+        invoice_id=invoice_id,
+    )
+
+
+@pytest.mark.parametrize("kind", ["dispute", "query"])
+def test_a_dispute_or_query_on_the_plans_debt_stops_its_reminder_and_breaking_noted_once(
+    db, plan, kind
+):
+    _hold(plan, kind, plan["invoice_id"])
+    day = due(db, plan, 2) + timedelta(days=8)  # two payments missed: would break
+
+    counts = plan_monitor.run(day)
+    plan_monitor.run(day)
+
+    assert (counts.reminders, counts.broken, counts.skipped_on_hold) == (0, 0, 1)
+    assert arrangement(db, plan).status == ArrangementStatus.ACTIVE
+    assert templates(db) == ["plan_active"]
+    noted = [s for s in timeline(db, plan) if s.endswith(f"a {kind} hold is in force")]
+    assert len(noted) == 1  # the break held back, noted once however often it runs
+
+
+def test_a_vulnerability_review_on_the_account_stops_the_due_reminder(db, plan):
+    _hold(plan, "vulnerability_review")
+
+    assert plan_monitor.run(START - timedelta(days=1)).due_reminders == 0
+    assert "plan_payment_due" not in templates(db)
+
+
+def test_a_hold_on_another_debt_does_not_stop_the_plans_reminder(db, plan):
+    other = ledger.raise_invoice(
+        account_id=plan["account_id"],
+        department_id=make_department(name="Rents").id,
+        number="INV-OTHER",
+        issue_date=TODAY - timedelta(days=10),
+        due_date=TODAY,
+        description="Rent",
+        lines=[ledger.LineInput("Rent", 1, 1_000)],
+        actor=SYSTEM,
+    )
+    _hold(plan, "dispute", other.id)
+
+    assert plan_monitor.run(START + timedelta(days=8)).reminders == 1
+
+
+def test_a_payment_request_waiting_in_the_outbox_is_withdrawn_when_breathing_space_starts(db, plan):
+    plan_monitor.run(START - timedelta(days=3))  # the "payment due soon" notice is queued
+    db.session.add(
+        OutboxMessage(
+            account_id=plan["account_id"],
+            channel=OutboxChannel.EMAIL,
+            template="card_payment_receipt",
+            recipient="debtor@example.com",
+            subject="Payment received",
+            body="Thank you",
+        )
+    )
+    db.session.commit()
+    officer = make_staff(StaffRole.OFFICER)
+
+    holds.place_hold(
+        plan["account_id"],
+        HoldTerms(
+            kind="breathing_space",
+            starts_on=TODAY,
+            expires_on=TODAY + timedelta(days=60),
+            breathing_space_type=BS_STANDARD,
+        ),
+        "Debt adviser notified us",
+        actors.staff(officer.id),
+        today=TODAY,
+    )
+
+    statuses = dict(
+        db.session.execute(sa.select(OutboxMessage.template, OutboxMessage.status)).all()
+    )
+    assert statuses["plan_payment_due"] == "cancelled"
+    assert statuses["card_payment_receipt"] == "pending"
+    assert statuses["plan_active"] != "cancelled"
+    assert any("asking for payment withdrawn" in s for s in timeline(db, plan))
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "outbox.withdrawn"))
+
+
+def test_a_missed_payment_on_a_queried_debt_gets_no_reminder_while_the_query_lasts(db, plan):
+    _hold(plan, "query", plan["invoice_id"])
+
+    counts = plan_monitor.run(START + timedelta(days=8))
+
+    assert (counts.reminders, counts.skipped_on_hold) == (0, 1)
+    assert instalments(db, plan)[0].reminded_at is None
+    assert "plan_missed_payment" not in templates(db)

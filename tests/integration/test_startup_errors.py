@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.production_settings import PRODUCTION_ENVIRON
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,6 +48,14 @@ def start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
         ),
         ({"DATABASE_URL": "mysql://db/x"}, "Configuration error: DATABASE_URL must start with"),
         ({"APP_ENV": "production"}, "Configuration error: SECRET_KEY is the development default"),
+        (
+            {**PRODUCTION_ENVIRON, "STRIPE_WEBHOOK_SECRET": "whsec_local_development"},
+            "Configuration error: STRIPE_WEBHOOK_SECRET is the development secret published",
+        ),
+        (
+            {**PRODUCTION_ENVIRON, "TWILIO_API_BASE": "http://127.0.0.1:8430"},
+            "Configuration error: TWILIO_API_BASE points at a local stand-in",
+        ),
     ],
 )
 def test_bad_configuration_gives_one_clear_line_and_a_failing_exit(env, expected):

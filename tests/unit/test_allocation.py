@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from shared.domain.allocation import (
     AllocationError,
     OpenItem,
+    allocate_by_default,
     allocate_oldest_first,
     check_explicit,
 )
@@ -26,6 +27,27 @@ def test_an_overpayment_leaves_the_excess_unallocated():
     plan = allocate_oldest_first(2000, ITEMS)
     assert plan == [(1, 1000), (2, 200), (3, 500)]
     assert 2000 - sum(a for _, a in plan) == 300
+
+
+def test_a_default_allocation_leaves_held_invoices_alone_and_keeps_the_rest_as_credit():
+    # Invoice 1 (oldest) is disputed: 2 then 3 are paid and 300p of 1000p is left over.
+    plan = allocate_by_default(1000, ITEMS, held={1})
+    assert plan == [(2, 200), (3, 500)]
+    assert 1000 - sum(a for _, a in plan) == 300
+
+
+def test_a_default_allocation_pays_the_plans_invoices_first_then_the_oldest():
+    # Invoice 3 is due last but is in the plan: it is paid first, then 1 (oldest), then 2.
+    assert allocate_by_default(1200, ITEMS, in_plan={3}) == [(3, 500), (1, 700)]
+    assert allocate_by_default(1800, ITEMS, in_plan={3}) == [(3, 500), (1, 1000), (2, 200)]
+
+
+def test_a_held_invoice_in_a_plan_is_still_left_alone():
+    assert allocate_by_default(600, ITEMS, held={3}, in_plan={3}) == [(1, 600)]
+
+
+def test_with_nothing_held_and_no_plan_the_default_is_oldest_first():
+    assert allocate_by_default(1100, ITEMS) == allocate_oldest_first(1100, ITEMS)
 
 
 def test_the_payers_choice_is_kept_as_given():
@@ -64,3 +86,25 @@ def test_oldest_first_never_overpays_an_invoice_nor_spends_more_than_available(a
     # Nothing is left unallocated while an invoice still owes something.
     if sum(a for _, a in plan) < available:
         assert sum(a for _, a in plan) == sum(outstanding.values())
+
+
+@given(
+    st.integers(0, 100_000),
+    items_strategy,
+    st.frozensets(st.integers(1, 10_000)),
+    st.frozensets(st.integers(1, 10_000)),
+)
+def test_the_default_never_touches_a_held_invoice_and_pays_the_plan_before_anything_else(
+    available, items, held, in_plan
+):
+    plan = allocate_by_default(available, items, held=held, in_plan=in_plan)
+    outstanding = {i.invoice_id: i.outstanding_pence for i in items}
+    assert not {invoice_id for invoice_id, _ in plan} & held
+    assert all(0 < amount <= outstanding[invoice_id] for invoice_id, amount in plan)
+    assert sum(a for _, a in plan) <= available
+    paid = dict(plan)
+    plan_owed = sum(
+        i.outstanding_pence for i in items if i.invoice_id in in_plan and i.invoice_id not in held
+    )
+    if any(i not in in_plan for i in paid):  # money reached the rest only once the plan was paid
+        assert sum(a for i, a in paid.items() if i in in_plan) == plan_owed

@@ -18,3 +18,18 @@ def test_the_ways_people_type_a_date_all_read_as_that_day(typed):
 def test_anything_else_is_refused(typed):
     with pytest.raises(ValueError):
         parse_day(typed)
+
+
+@pytest.mark.parametrize(
+    "typed", ["1/1/0000", "1/1/0001", "31/12/9999", "1/1/99999", "0001-01-01", "٢٧/٣/٢٠٢٦"]
+)
+def test_years_nobody_means_and_other_scripts_digits_are_refused(typed):
+    # Year 1 and 9999 are real dates to Python, but a day before or after is an
+    # OverflowError in any date arithmetic done with them.
+    with pytest.raises(ValueError):
+        parse_day(typed)
+
+
+def test_the_years_from_1900_to_2199_are_accepted():
+    assert parse_day("1/1/1900") == date(1900, 1, 1)
+    assert parse_day("31/12/2199") == date(2199, 12, 31)

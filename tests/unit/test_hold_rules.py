@@ -5,34 +5,80 @@ import pytest
 from shared.domain.holds import (
     HoldInForce,
     HoldTerms,
+    Representative,
+    crisis_space_end_problems,
     default_expiry,
+    expected_breathing_space_end,
+    held_from_allocation,
     hold_problems,
     may_ask_for_payment,
+    plan_paused_by,
     recovery_paused,
+    representative_problems,
 )
 
 TODAY = date(2026, 11, 30)
 
 
-def test_a_standard_breathing_space_ends_after_60_days_unless_told_otherwise():
+def test_a_standard_breathing_space_needs_the_notified_end_date_and_is_not_given_one():
     terms = HoldTerms("breathing_space", TODAY, breathing_space_type="standard")
-    assert default_expiry(terms) == TODAY + timedelta(days=60)
-    assert hold_problems(terms, TODAY) == {}
+    assert default_expiry(terms) is None
+    # 30 November 2026 + 60 days: 31 days to 31 December, 29 more to 29 January 2027.
+    assert expected_breathing_space_end(terms) == date(2027, 1, 29)
+    assert hold_problems(terms, TODAY) == {
+        "expires_on": "Enter the end date on the Insolvency Service's notice: 60 days after "
+        "the start, 29/01/2027"
+    }
+    notified = HoldTerms(
+        "breathing_space", TODAY, date(2027, 1, 29), breathing_space_type="standard"
+    )
+    assert hold_problems(notified, TODAY) == {}
 
 
-def test_a_mental_health_crisis_breathing_space_has_no_end_until_lifted():
+def test_a_standard_breathing_space_is_stored_with_the_end_the_notice_gives_up_to_60_days():
+    # The Insolvency Service's notice is the authority: an end a day short of 60 days (a
+    # notice counting the start day, or a space cancelled early) is stored as notified.
+    for end in (date(2027, 1, 28), date(2027, 1, 29), TODAY + timedelta(days=1)):
+        terms = HoldTerms("breathing_space", TODAY, end, breathing_space_type="standard")
+        assert hold_problems(terms, TODAY) == {}
+
+
+def test_a_standard_breathing_space_cannot_end_more_than_60_days_after_it_starts():
+    terms = HoldTerms("breathing_space", TODAY, date(2027, 1, 30), breathing_space_type="standard")
+    assert hold_problems(terms, TODAY) == {
+        "expires_on": "A standard Breathing Space lasts no more than 60 days: it cannot end "
+        "after 29/01/2027. Check the dates on the notice"
+    }
+
+
+def test_a_mental_health_crisis_breathing_space_has_no_end_until_the_treatment_ends():
     terms = HoldTerms("breathing_space", TODAY, breathing_space_type="mental_health_crisis")
     assert default_expiry(terms) is None
     assert hold_problems(terms, TODAY) == {}
-
-
-def test_a_standard_breathing_space_cannot_run_past_60_days():
-    terms = HoldTerms(
-        "breathing_space", TODAY, TODAY + timedelta(days=61), breathing_space_type="standard"
+    with_end = HoldTerms(
+        "breathing_space", TODAY, date(2027, 1, 29), breathing_space_type="mental_health_crisis"
     )
-    assert hold_problems(terms, TODAY) == {
-        "expires_on": "A standard Breathing Space lasts no more than 60 days"
+    assert list(hold_problems(with_end, TODAY)) == ["expires_on"]
+
+
+def test_a_crisis_space_ends_30_days_after_the_treatment_ends_as_notified():
+    started, ended = date(2026, 10, 1), date(2026, 11, 20)
+    # 20 November + 30 days: 10 days to 30 November, 20 more to 20 December.
+    assert crisis_space_end_problems(started, ended, date(2026, 12, 20), TODAY) == {}
+    assert crisis_space_end_problems(started, ended, None, TODAY) == {
+        "space_ends_on": "Enter the end date on the Insolvency Service's notice: 30 days after "
+        "the treatment ended, 20/12/2026"
     }
+    assert list(crisis_space_end_problems(started, ended, date(2026, 12, 21), TODAY)) == [
+        "space_ends_on"
+    ]
+    assert list(crisis_space_end_problems(started, date(2026, 9, 30), None, TODAY)) == [
+        "treatment_ended_on"
+    ]
+    assert list(crisis_space_end_problems(started, TODAY + timedelta(days=1), None, TODAY)) == [
+        "treatment_ended_on"
+    ]
+    assert list(crisis_space_end_problems(started, None, None, TODAY)) == ["treatment_ended_on"]
 
 
 def test_a_promise_to_pay_needs_a_date_and_an_amount_and_ends_on_that_date():
@@ -74,8 +120,27 @@ def test_holds_that_will_not_do_say_why(terms, problem):
     assert hold_problems(terms, TODAY) == problem
 
 
-def test_a_deceased_hold_needs_no_end_date():
-    assert hold_problems(HoldTerms("deceased", TODAY), TODAY) == {}
+def test_a_deceased_hold_needs_no_end_date_but_the_date_of_death():
+    assert hold_problems(HoldTerms("deceased", TODAY), TODAY) == {
+        "date_of_death": "Enter the date they died"
+    }
+    died = TODAY - timedelta(days=3)
+    assert hold_problems(HoldTerms("deceased", TODAY, date_of_death=died), TODAY) == {}
+    tomorrow = TODAY + timedelta(days=1)
+    assert hold_problems(HoldTerms("deceased", TODAY, date_of_death=tomorrow), TODAY) == {
+        "date_of_death": "The date they died must be today or earlier"
+    }
+
+
+def test_a_personal_representative_is_optional_but_needs_a_name_and_capacity_when_given():
+    assert representative_problems(Representative()) == {}
+    assert representative_problems(Representative(name="Ann Archer", capacity="executor")) == {}
+    assert set(representative_problems(Representative(phone="01632 960001"))) == {
+        "representative_name",
+        "representative_capacity",
+    }
+    bad = Representative(name="Ann Archer", capacity="executor", email="ann at example")
+    assert list(representative_problems(bad)) == ["representative_email"]
 
 
 def test_recovery_pauses_only_for_covered_debts_while_the_hold_is_in_force():
@@ -96,3 +161,29 @@ def test_only_breathing_space_stops_asking_for_payment():
     space = HoldInForce("breathing_space", None, TODAY, TODAY + timedelta(days=60))
     assert not may_ask_for_payment([space, dispute], 1, TODAY)
     assert may_ask_for_payment([space], 1, TODAY + timedelta(days=61))
+
+
+@pytest.mark.parametrize("kind", ["dispute", "query", "vulnerability_review", "promise_to_pay"])
+def test_any_hold_on_a_plans_debt_or_the_whole_account_pauses_the_plan(kind):
+    on_debt = HoldInForce(kind, 7, TODAY, TODAY + timedelta(days=10))
+    assert plan_paused_by([on_debt], [7, 9], TODAY) == kind
+    assert plan_paused_by([on_debt], [8], TODAY) is None
+    assert plan_paused_by([on_debt], [7], TODAY + timedelta(days=11)) is None
+    whole = HoldInForce(kind, None, TODAY, TODAY + timedelta(days=10))
+    assert plan_paused_by([whole], [8], TODAY) == kind
+    space = HoldInForce("breathing_space", None, TODAY, TODAY + timedelta(days=60))
+    assert plan_paused_by([on_debt, space], [7], TODAY) == "breathing_space"
+
+
+def test_only_disputed_and_queried_invoices_are_held_from_a_default_allocation():
+    holds = [
+        HoldInForce("dispute", 1, TODAY, TODAY + timedelta(days=10)),
+        HoldInForce("query", 2, TODAY, TODAY + timedelta(days=10)),
+        HoldInForce("promise_to_pay", 3, TODAY, TODAY + timedelta(days=10)),
+        HoldInForce("breathing_space", None, TODAY, TODAY + timedelta(days=60)),
+        HoldInForce("dispute", 4, TODAY, TODAY + timedelta(days=10), lifted=True),
+    ]
+    assert held_from_allocation(holds, [1, 2, 3, 4, 5], TODAY) == {1, 2}
+    assert held_from_allocation(holds, [1, 2, 3], TODAY + timedelta(days=11)) == frozenset()
+    everything = [HoldInForce("dispute", None, TODAY, TODAY + timedelta(days=10))]
+    assert held_from_allocation(everything, [1, 2], TODAY) == {1, 2}

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.money import MoneyFormatError, format_gbp, parse_gbp
+from shared.money import MAX_AMOUNT_PENCE, MoneyFormatError, format_gbp, parse_gbp
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,11 @@ def test_typed_amounts_are_read_as_integer_pence(typed, pence):
         ("ten pounds", "must be a number"),
         ("1e3", "must be a number"),
         ("12.", "must be a number"),
+        ("١٢", "must be a number"),
+        ("²", "must be a number"),
+        ("10000000.01", r"must be £10,000,000.00 or less"),
+        ("21474836.48", r"must be £10,000,000.00 or less"),
+        ("9" * 5000, r"must be £10,000,000.00 or less"),
     ],
 )
 def test_unreadable_amounts_say_what_is_wrong(typed, message):
@@ -43,3 +48,8 @@ def test_pence_are_formatted_as_pounds_with_thousands_separators():
 def test_formatting_refuses_floats_so_they_cannot_creep_in():
     with pytest.raises(TypeError):
         format_gbp(12.5)
+
+
+def test_the_largest_amount_is_ten_million_pounds_well_within_an_integer_column():
+    assert parse_gbp("10,000,000.00") == MAX_AMOUNT_PENCE == 1_000_000_000 < 2**31 - 1
+    assert parse_gbp("0010000000") == MAX_AMOUNT_PENCE

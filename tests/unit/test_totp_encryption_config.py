@@ -6,6 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from shared.config import ConfigError, load_config
+from tests.production_settings import PRODUCTION_ENVIRON
 
 KEY_A = base64.urlsafe_b64encode(b"a" * 32).decode()  # fixed: pytest ids use it
 KEY_B = base64.urlsafe_b64encode(b"b" * 32).decode()  # fixed: pytest ids use it
@@ -33,7 +34,7 @@ def test_production_refuses_a_setting_of_only_commas_and_spaces():
 
 
 def test_production_uses_the_keys_it_is_given():
-    config = load_config(environ={**PRODUCTION, "TOTP_ENCRYPTION_KEYS": KEY_A})
+    config = load_config(environ={**PRODUCTION_ENVIRON, "TOTP_ENCRYPTION_KEYS": KEY_A})
 
     assert config["TOTP_ENCRYPTION_KEYS"] == (KEY_A,)
 

@@ -8,7 +8,8 @@ from werkzeug.security import generate_password_hash
 
 from shared.domain import two_factor
 from shared.extensions import db as _db
-from shared.models import StaffRole, StaffUser
+from shared.models import StaffRole, StaffUser, WebSessionKind
+from shared.services import web_sessions
 from tests.views.pages import csrf_token
 
 STAFF_EMAIL = "Sam.Officer@borsetshire.example"
@@ -53,8 +54,10 @@ def next_code(email: str) -> str:
 
 def signed_in_session(client, user: StaffUser, *, last_seen: int | None = None) -> None:
     """Put `user` in the client's session as a full sign-in does (no forms, no codes)."""
+    token = web_sessions.start(WebSessionKind.STAFF, user.id)
     with client.session_transaction() as session:
         session.clear()
+        session["staff_session"] = token
         session["staff_id"] = user.id
         session["session_version"] = user.session_version
         session["last_seen"] = int(time.time()) if last_seen is None else last_seen

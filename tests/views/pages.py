@@ -45,9 +45,13 @@ def csrf_token(client, path: str) -> str:
 
 def sign_in_portal(client, user) -> None:
     """Put a portal login in the client's session as signing in does (no form)."""
+    from shared.models import WebSessionKind
+    from shared.services import web_sessions
     from shared.services.portal_accounts import password_stamp
 
+    token = web_sessions.start(WebSessionKind.PORTAL, user.id)
     with client.session_transaction() as session:
+        session["portal_session"] = token
         session["portal_user_id"] = user.id
         session["portal_password_stamp"] = password_stamp(user)
         session["last_seen"] = int(time.time())

@@ -1,6 +1,6 @@
-"""Refunds and write-offs: made at once within the requester's delegated limit,
-otherwise queued for a different team leader, who approves within their own limit;
-rejected with a note, or withdrawn by the requester."""
+"""Refunds and write-offs: a write-off is made at once within the requester's delegated
+limit, otherwise queued for a different team leader, who approves within their own
+limit; every refund is queued; rejected with a note, or withdrawn by the requester."""
 
 from __future__ import annotations
 
@@ -157,7 +157,9 @@ def test_a_write_off_within_the_limit_is_made_at_once(client, db, officer, debt)
     assert entry.amount_pence == -5_000
     assert entry.reason.startswith("Uneconomical to pursue: ")
     assert balances.invoice_outstanding(invoice.id) == 15_000
-    assert db.session.scalars(sa.select(ApprovalRequest)).all() == []
+    # Recorded as decided within the limit (it counts in the running total), never pending.
+    request = the_request(db)
+    assert (request.status, request.ledger_entry_id) == (ApprovalStatus.APPROVED, entry.id)
     assert "write_off.made" in audit_actions(db, account)
 
 
@@ -342,7 +344,9 @@ def test_bad_write_off_input_is_explained_and_nothing_happens(
     assert db.session.scalars(sa.select(ApprovalRequest)).all() == []
 
 
-def test_a_refund_within_the_limit_is_made_at_once(client, db, officer, overpaid):
+def test_a_refund_within_the_limit_still_waits_for_a_team_leader(
+    client, db, officer, leader, overpaid
+):
     account, payment = overpaid
     as_(client, officer)
     page = parse(client.get(f"/backoffice/accounts/{account.reference}/refunds/new"))
@@ -351,6 +355,15 @@ def test_a_refund_within_the_limit_is_made_at_once(client, db, officer, overpaid
     response = ask_refund(client, account, payment, amount="15")
 
     assert response.headers["Location"] == f"/backoffice/accounts/{account.reference}"
+    assert entries(db, account, EntryKind.REFUND) == []
+    assert the_request(db).status == ApprovalStatus.PENDING
+    assert "every refund needs a second person" in client.get(
+        f"/backoffice/accounts/{account.reference}"
+    ).get_data(as_text=True)
+
+    as_(client, leader)
+    decide(client, the_request(db).id, "approve")
+
     [refund] = entries(db, account, EntryKind.REFUND)
     assert refund.amount_pence == 1_500
     assert refund.source_entry_id == payment.id
@@ -359,7 +372,7 @@ def test_a_refund_within_the_limit_is_made_at_once(client, db, officer, overpaid
 
 
 def test_a_refund_to_a_card_through_the_form_writes_the_ledger_refund_and_its_outbox_row(
-    client, db, officer
+    client, db, officer, leader
 ):
     account = make_account()
     payment = ledger.record_payment(
@@ -372,8 +385,10 @@ def test_a_refund_to_a_card_through_the_form_writes_the_ledger_refund_and_its_ou
     as_(client, officer)
 
     response = ask_refund(client, account, payment, amount="15", route="card")
-
     assert response.status_code == 302
+    as_(client, leader)
+    decide(client, the_request(db).id, "approve")
+
     [refund] = entries(db, account, EntryKind.REFUND)
     [row] = db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.REFUND)

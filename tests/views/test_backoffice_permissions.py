@@ -28,9 +28,11 @@ from shared.models import (
     Frequency,
     HoldKind,
     Instalment,
+    LimitChangeStatus,
     PaymentRoute,
     PortalUser,
     ReferralDestination,
+    StaffLimitChange,
     StaffRole,
 )
 from shared.services import ledger
@@ -67,6 +69,7 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.sign_in": Expect("GET", ANYONE),
     "backoffice.set_up_authenticator": Expect("GET", MID_SIGN_IN),
     "backoffice.enter_code": Expect("GET", MID_SIGN_IN),
+    "backoffice.choose_new_password": Expect("GET", MID_SIGN_IN),
     "backoffice.home": Expect("GET", EVERY_ROLE),
     "backoffice.sign_out": Expect("POST", EVERY_ROLE, SIGN_IN),
     "backoffice.sign_out_everywhere": Expect("POST", EVERY_ROLE, SIGN_IN),
@@ -78,18 +81,28 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.deactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reset_two_factor": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
-    "backoffice.reset_password": Expect("POST", ADMINS),
+    "backoffice.reset_password": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
+    "backoffice.approve_limit_change": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
+    "backoffice.reject_limit_change": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.audit_log": Expect("GET", frozenset({ADMIN, AUDITOR})),
     "backoffice.record_contact": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.diary": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.account_holds": Expect("GET", EVERY_ROLE),
     "backoffice.record_manual_payment": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.raise_credit_note": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.unverified_payments": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    # Posted without a payment, so the queue comes back with the error.
+    "backoffice.verify_payment": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/payments/unverified"
+    ),
     "backoffice.place_hold": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.account_referrals": Expect("GET", EVERY_ROLE),
     "backoffice.refer_to_enforcement": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.referral_pack": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.lift_hold": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
+    ),
+    "backoffice.record_crisis_end": Expect(
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
     ),
     "backoffice.request_write_off": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
@@ -105,6 +118,7 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.search": Expect("GET", EVERY_ROLE),
     "backoffice.case_view": Expect("GET", EVERY_ROLE),
     "backoffice.unallocated_queue": Expect("GET", EVERY_ROLE),
+    "backoffice.refused_card_events": Expect("GET", EVERY_ROLE),
     "backoffice.allocate_credit": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.update_contact_details": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.plan_queue": Expect("GET", EVERY_ROLE),
@@ -235,8 +249,19 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         instalments=[Instalment(sequence=1, due_date=date.today(), amount_pence=1_000)],
     )
     db.session.add(arrangement)
+    # "{change_id}" routes act on a limit change to the target's limits, waiting for
+    # a second administrator.
+    limit_change = StaffLimitChange(
+        staff_user_id=target.id,
+        refund_limit_pence=1_000_000,
+        write_off_limit_pence=0,
+        status=LimitChangeStatus.PENDING,
+        requested_by_id=target.id,
+    )
+    db.session.add(limit_change)
     db.session.commit()
     values = {
+        "change_id": limit_change.id,
         "staff_id": target.id,
         "approval_id": approval.id,
         "reference": account.reference,

@@ -109,6 +109,7 @@ def test_breathing_space_sets_the_accounts_flags_and_lifting_ends_it_today(
         kind="breathing_space",
         breathing_space_type="standard",
         breathing_space_reference="BS123456",
+        expires_on=day(TODAY + timedelta(days=60)),
         reason="Notified by the Insolvency Service",
     )
 
@@ -208,7 +209,7 @@ def test_a_deceased_hold_marks_the_account_and_lifting_it_unmarks_it(db, account
 
     hold = holds.place_hold(
         account.id,
-        HoldTerms("deceased", TODAY),
+        HoldTerms("deceased", TODAY, date_of_death=TODAY - timedelta(days=2)),
         "Death certificate seen",
         staff(officer.id),
         today=TODAY,

@@ -171,8 +171,12 @@ def test_more_than_an_invoice_owes_is_refused_against_that_invoice(client, db, o
     assert payments(db, account) == []
 
 
-def test_a_credit_note_reduces_the_invoice_with_its_reason(client, db, officer, debts):
+def test_a_credit_note_within_the_officers_limit_reduces_the_invoice_with_its_reason(
+    client, db, officer, debts
+):
     account, (old, _) = debts
+    officer.write_off_limit_pence = 2_500
+    db.session.commit()
     path = f"/backoffice/accounts/{account.reference}/invoices/{old.number}/credit-note"
 
     response = client.post(

@@ -492,6 +492,50 @@ def test_five_wrong_passwords_lock_the_login_even_against_the_right_one(client, 
     assert "portal.locked" in audit_actions(db)
 
 
+@pytest.mark.parametrize("email", ["alex@example.com", "nobody@example.com"])
+def test_five_wrong_tries_lock_a_known_and_an_unknown_email_address_the_same_way(
+    client, db, debtor, email
+):
+    make_login(debtor)
+
+    answers = [sign_in(client, email=email, password="wrong password") for _ in range(6)]
+    answers.append(sign_in(client, email=email))  # the right password, if there is a login
+
+    assert [a.status_code for a in answers] == [200] * 7
+    assert [error_summary(parse(a)) for a in answers] == [[(INCORRECT, "#email")]] * 4 + [
+        [(LOCKED, "#email")]
+    ] * 3
+
+
+def test_an_unknown_address_is_locked_for_15_minutes_from_its_5th_wrong_try(
+    app, client, db, debtor
+):
+    from portal import sign_in_lock
+    from shared.ratelimit import limiter_for
+
+    for _ in range(5):
+        sign_in(client, email="nobody@example.com", password="wrong password")
+
+    redis = limiter_for(app).redis
+    lock = limiter_for(app)._key(sign_in_lock.LOCKED_OUT, "nobody@example.com")
+    assert 14 * 60 < redis.ttl(lock) <= 15 * 60
+    redis.delete(lock)  # as if 15 minutes had passed
+    page = parse(sign_in(client, email="nobody@example.com", password="wrong password"))
+    assert error_summary(page) == [(INCORRECT, "#email")]
+
+
+def test_a_right_password_clears_the_wrong_tries_before_it(app, client, db, debtor):
+    make_login(debtor)
+    for _ in range(4):
+        sign_in(client, password="wrong password")
+    assert sign_in(client).status_code == 302
+
+    another_browser = app.test_client()
+    for _ in range(4):
+        page = parse(sign_in(another_browser, password="wrong password"))
+        assert error_summary(page) == [(INCORRECT, "#email")]
+
+
 @pytest.mark.parametrize(
     "next_, lands_on",
     [
@@ -757,23 +801,26 @@ def test_the_11th_find_from_one_ip_address_is_refused(client, db, debtor):
     assert other.status_code == 302
 
 
-def test_the_6th_failed_find_of_one_reference_is_refused_even_with_the_right_postcode(
+def _find(client, reference, postcode, ip):
+    return submit(client, "/account/create", {"reference": reference, "postcode": postcode}, ip=ip)
+
+
+def test_wrong_postcodes_from_other_addresses_never_stop_the_debtor_finding_their_account(
     client, debtor
 ):
-    for n in range(5):
-        submit(
-            client,
-            "/account/create",
-            {"reference": debtor.reference, "postcode": "AB1 2CD"},
-            ip=f"198.51.100.{n + 1}",
-        )
+    for n in range(8):
+        _find(client, debtor.reference, "AB1 2CD", ip=f"198.51.100.{n + 1}")
 
-    response = submit(
-        client,
-        "/account/create",
-        {"reference": debtor.reference, "postcode": POSTCODE},
-        ip="198.51.100.99",
-    )
+    assert _find(client, debtor.reference, POSTCODE, ip="203.0.113.5").status_code == 302
+
+
+def test_the_6th_find_of_one_reference_from_one_address_after_5_wrong_postcodes_is_refused(
+    client, debtor
+):
+    for _ in range(5):
+        _find(client, debtor.reference, "AB1 2CD", ip="198.51.100.1")
+
+    response = _find(client, debtor.reference, POSTCODE, ip="198.51.100.1")
 
     assert response.status_code == 429
     assert error_summary(parse(response)) == [(TOO_MANY, "#reference")]

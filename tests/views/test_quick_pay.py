@@ -125,12 +125,15 @@ def provider_event(kind, checkout, **fields):
     """A provider event about `checkout`, using the ids open_checkout stored on the row."""
     if kind.startswith("payment_intent."):
         obj = {"object": "payment_intent", "id": checkout.provider_payment_id}
+        obj.update(amount=checkout.amount_pence, currency="gbp")
     else:
         obj = {
             "object": "checkout.session",
             "id": checkout.provider_session_id,
             "payment_intent": checkout.provider_payment_id,
             "payment_status": "paid",
+            "amount_total": checkout.amount_pence,
+            "currency": "gbp",
         }
     obj["metadata"] = {"checkout_reference": checkout.reference}
     obj.update(fields)
@@ -248,20 +251,39 @@ def test_the_11th_lookup_from_one_ip_address_within_15_minutes_is_refused(client
     assert find(client, "INV-QP1", POSTCODE, ip="192.0.2.8").status_code == 302
 
 
-def test_the_6th_failed_lookup_of_one_reference_is_refused_even_from_other_ip_addresses(
-    client, invoice
-):
-    for n in range(5):
+def test_wrong_postcodes_from_other_addresses_never_lock_the_real_payer_out(client, invoice):
+    for n in range(8):
         page = parse(find(client, "inv-qp1", "SW1A 2AA", ip=f"198.51.100.{n + 1}"))
         assert error_summary(page) == [(NOT_FOUND, "#reference")]
 
-    # Even with the right postcode: the reference is locked for the window.
+    # The payer, at their own address, with the right postcode.
+    assert find(client, "INV-QP1", POSTCODE, ip="203.0.113.5").status_code == 302
+
+
+def test_the_6th_lookup_of_one_reference_from_one_address_after_5_wrong_postcodes_is_refused(
+    client, invoice
+):
+    for _ in range(5):
+        page = parse(find(client, "inv-qp1", "SW1A 2AA", ip="198.51.100.1"))
+        assert error_summary(page) == [(NOT_FOUND, "#reference")]
+
+    # Even with the right postcode: this address is locked out of this reference.
     with client:
-        response = find(client, "INV-QP1", POSTCODE, ip="198.51.100.99")
+        response = find(client, "INV-QP1", POSTCODE, ip="198.51.100.1")
 
         assert response.status_code == 429
         assert "quick_pay" not in session
     assert error_summary(parse(response)) == [(TOO_MANY, "#reference")]
+    # Another reference from that address is still looked up (until the address's own
+    # limit), and the payer elsewhere is not held up.
+    assert find(client, "INV-OTHER", POSTCODE, ip="198.51.100.1").status_code == 200
+    assert find(client, "INV-QP1", POSTCODE, ip="203.0.113.5").status_code == 302
+
+
+def test_bills_found_from_one_address_do_not_count_towards_its_limit(client, invoice):
+    # A council office or a shared connection: many payers, one address.
+    for _ in range(15):
+        assert find(client, "INV-QP1", POSTCODE, ip="192.0.2.9").status_code == 302
 
 
 def test_bills_can_still_be_found_when_redis_is_down(app, client, invoice, caplog, monkeypatch):

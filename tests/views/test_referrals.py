@@ -229,7 +229,12 @@ def _dispute(account, officer):
 def _breathing_space_hold(account, officer):
     holds.place_hold(
         account.id,
-        HoldTerms("breathing_space", TODAY, breathing_space_type="standard"),
+        HoldTerms(
+            "breathing_space",
+            TODAY,
+            TODAY + timedelta(days=60),
+            breathing_space_type="standard",
+        ),
         "Notified by the Insolvency Service",
         staff(officer.id),
         today=TODAY,
@@ -246,7 +251,7 @@ def _breathing_space_on_the_account(account, officer, db):
 def _deceased(account, officer):
     holds.place_hold(
         account.id,
-        HoldTerms("deceased", TODAY),
+        HoldTerms("deceased", TODAY, date_of_death=TODAY),
         "Death certificate seen",
         staff(officer.id),
         today=TODAY,

@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 from shared.app import create_app
 from shared.config import load_config
 from tests.conftest import TEST_REDIS_URL
+from tests.production_settings import PRODUCTION_ENVIRON
 from tests.views.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.views.pages import parse
 
@@ -79,8 +80,7 @@ def test_pages_have_no_inline_styles_or_handlers_the_policy_would_block(client, 
 
 def test_strict_transport_security_is_sent_in_production(database_url):
     config = load_config(
-        environ={},
-        APP_ENV="production",
+        environ=PRODUCTION_ENVIRON,
         DATABASE_URL=database_url,
         REDIS_URL=TEST_REDIS_URL,
         SECRET_KEY="a-production-length-secret-key-for-this-test-only",

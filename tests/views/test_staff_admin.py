@@ -3,11 +3,20 @@ and resets. Every change is audited with the values before and after."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from shared.extensions import db
-from shared.models import ActorType, AuditLog, StaffRole, StaffUser
+from shared.models import (
+    ActorType,
+    AuditLog,
+    OutboxChannel,
+    OutboxMessage,
+    StaffRole,
+    StaffUser,
+)
 from shared.models.base import utcnow
 from shared.services import staff_admin
 from shared.services.errors import Forbidden
@@ -56,6 +65,30 @@ def banners(response_or_page) -> str:
     return " | ".join(text(b) for b in response_or_page.select(".govuk-notification-banner"))
 
 
+def audit_rows(action: str | None = None) -> list[AuditLog]:
+    db.session.expire_all()
+    query = sa.select(AuditLog).order_by(AuditLog.id)
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    return list(db.session.scalars(query))
+
+
+def emailed_password(email: str) -> str:
+    """The temporary password from the latest email to `email` (its only copy)."""
+    db.session.expire_all()
+    message = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.template == "staff_temporary_password",
+            OutboxMessage.recipient == email,
+        )
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert message is not None, f"no temporary password was emailed to {email}"
+    assert message.channel == OutboxChannel.EMAIL
+    return re.search(r"\b[a-z2-9]{4}(?:-[a-z2-9]{4}){3}\b", message.body).group(0)
+
+
 # --- the list ------------------------------------------------------------------------
 
 
@@ -95,7 +128,7 @@ def test_the_staff_list_is_a_table_of_everyone_with_role_limits_and_status(clien
 # --- adding someone ------------------------------------------------------------------
 
 
-def test_adding_a_member_of_staff_shows_their_temporary_password_once_and_audits_it(
+def test_adding_a_member_of_staff_emails_them_a_temporary_password_the_admin_never_sees(
     app, client, admin, enter_password
 ):
     response = post(
@@ -110,15 +143,18 @@ def test_adding_a_member_of_staff_shows_their_temporary_password_once_and_audits
         },
     )
 
-    assert response.status_code == 200
-    page = parse(response)
-    password = text(page.select_one("#temporary-password"))
-    assert text(page.h1) == "Member of staff added"
     person = db.session.scalars(sa.select(StaffUser).where(StaffUser.full_name == "Nia New")).one()
+    assert response.headers["Location"] == f"/backoffice/staff/{person.id}"
+    page = parse(client.get(response.headers["Location"]))
+    assert "We have emailed a temporary password to nia.new@council.example" in banners(page)
+    # Only the new person's mailbox has it: never the administrator's screen.
+    password = emailed_password("nia.new@council.example")
+    assert password not in response.get_data(as_text=True) + str(page)
     assert (person.email, person.role) == ("nia.new@council.example", StaffRole.TEAM_LEADER)
     assert (person.refund_limit_pence, person.write_off_limit_pence) == (150_000, 75_050)
     assert person.totp_secret is None
-    row = last_audit()
+    assert person.must_change_password is True
+    row = audit_rows("staff.created")[-1]
     assert (row.action, row.actor_type, row.actor_id, row.object_id) == (
         "staff.created",
         ActorType.STAFF,
@@ -132,7 +168,7 @@ def test_adding_a_member_of_staff_shows_their_temporary_password_once_and_audits
         "refund_limit_pence": 150_000,
         "write_off_limit_pence": 75_050,
     }
-    assert password not in str(row.after)
+    assert all(password not in f"{r.before}{r.after}" for r in audit_rows())
     # The new person can use it, and sets up an app at first sign-in.
     assert (
         enter_password("nia.new@council.example", password, on=app.test_client()).headers[
@@ -250,7 +286,13 @@ def test_limits_are_typed_in_pounds_stored_in_pence_and_audited(client, admin, o
     row = last_audit()
     assert (row.action, row.actor_id) == ("staff.limits_changed", admin.id)
     assert row.before == {"refund_limit_pence": 25_000, "write_off_limit_pence": 10_000}
-    assert row.after == {"refund_limit_pence": 123_456, "write_off_limit_pence": 50_000}
+    assert row.after == {
+        "refund_limit_pence": 123_456,
+        "write_off_limit_pence": 50_000,
+        "requested_by": admin.id,
+        "approved_by": None,
+        "limit_change_id": row.after["limit_change_id"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -389,7 +431,7 @@ def test_resetting_two_factor_makes_them_set_up_an_app_again(
     assert enter_password(officer.email, PASSWORD, on=theirs).headers["Location"] == SET_UP_PATH
 
 
-def test_resetting_a_password_shows_a_new_one_once_unlocks_and_ends_sessions(
+def test_resetting_a_password_emails_a_new_temporary_one_unlocks_and_ends_sessions(
     app, client, admin, officer, enter_password
 ):
     person = reload(officer)
@@ -398,12 +440,16 @@ def test_resetting_a_password_shows_a_new_one_once_unlocks_and_ends_sessions(
     theirs = app.test_client()
     signed_in_session(theirs, reload(officer))
 
-    page = parse(post(client, f"/backoffice/staff/{officer.id}/reset-password"))
+    response = post(client, f"/backoffice/staff/{officer.id}/reset-password")
 
-    password = text(page.select_one("#temporary-password"))
-    assert text(page.h1) == "Password reset"
+    assert response.headers["Location"] == f"/backoffice/staff/{officer.id}"
+    page = parse(client.get(response.headers["Location"]))
+    assert "We have emailed Olu Officer a temporary password" in banners(page)
+    password = emailed_password(officer.email)
+    assert password not in response.get_data(as_text=True) + str(page)
     person = reload(officer)
     assert (person.failed_sign_ins, person.locked_until) == (0, None)
+    assert person.must_change_password is True
     row = last_audit()
     assert (row.action, row.actor_id, row.object_id) == (
         "staff.password_reset",

@@ -73,10 +73,24 @@ def test_an_earlier_status_arriving_late_changes_nothing(app, client, db, sent_t
     assert reload(db, sent_text.id).status == OutboxStatus.DELIVERED
 
 
-def test_a_forged_callback_is_refused_and_changes_nothing(app, client, db, sent_text):
+def test_a_forged_callback_is_forbidden_and_changes_nothing(app, client, db, sent_text):
     response = post_status(app, client, sent_text.provider_id, "failed", 30003, signature="bad")
 
-    assert response.status_code == 400
+    assert response.status_code == 403
+    assert reload(db, sent_text.id).status == OutboxStatus.SENT
+
+
+def test_a_callback_signed_with_another_token_or_unsigned_is_forbidden(app, client, db, sent_text):
+    form = {"MessageSid": sent_text.provider_id, "MessageStatus": "delivered"}
+    forged = RequestValidator("someone-elses-token").compute_signature(
+        twilio_status_url(app.config), form
+    )
+
+    assert (
+        post_status(app, client, sent_text.provider_id, "delivered", signature=forged).status_code
+        == 403
+    )
+    assert client.post("/webhooks/twilio/status", data=form).status_code == 403
     assert reload(db, sent_text.id).status == OutboxStatus.SENT
 
 

@@ -1,0 +1,28 @@
+"""A production environment that passes every start-up check: each test of a
+refusal changes one setting of it, so the refusal it sees is that setting's."""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet
+
+PRODUCTION_ENVIRON: dict[str, str] = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "p" * 40,
+    "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgresql://recovery@db.internal:5432/recovery",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "PUBLIC_BASE_URL": "https://pay.example.gov.uk",
+    "COUNCIL_NAME": "Ambridge District Council",
+    "COUNCIL_PHONE": "01632 960000",
+    "COUNCIL_EMAIL": "recovery@example.gov.uk",
+    "MAIL_FROM": "Ambridge Income Recovery <no-reply@example.gov.uk>",
+    "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
+    "STRIPE_API_BASE": "",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_FROM_NUMBER": "AMBRIDGE",
+    "TWILIO_API_BASE": "",
+    "SMTP_HOST": "smtp.example.gov.uk",
+    "SMTP_PORT": "587",
+}
