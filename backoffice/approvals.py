@@ -23,7 +23,7 @@ from shared.domain import approvals as rules
 from shared.domain.permissions import Permission
 from shared.models import ApprovalKind
 from shared.money import format_gbp
-from shared.services import approvals
+from shared.services import approval_queues, approvals
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 from shared.services.ledger import UnverifiedCredit
 from shared.widgets import GovRadioInput
@@ -161,7 +161,7 @@ def request_write_off(reference: str, number: str):
 @requires(Permission.REQUEST_REFUND)
 def request_refund(reference: str):
     case = case_or_404(reference)
-    credits = approvals.refundable_credits(case.id)
+    credits = approval_queues.refundable_credits(case.id)
     form = RefundForm()
     form.source.choices = [
         SelectChoice(
@@ -196,7 +196,7 @@ def request_refund(reference: str):
 def _queue_page(reject_form: RejectForm | None = None, rejecting: int | None = None):
     return render_template(
         "backoffice/approvals/queue.html",
-        items=approvals.pending_queue(today()),
+        items=approval_queues.pending_queue(today()),
         reject_form=reject_form or RejectForm(formdata=None),
         blank_reject=RejectForm(formdata=None),
         rejecting=rejecting,
@@ -250,7 +250,8 @@ def reject_request(approval_id: int):
 @requires(Permission.REQUEST_REFUND)
 def my_requests():
     return render_template(
-        "backoffice/approvals/mine.html", items=approvals.pending_for(current_staff().id, today())
+        "backoffice/approvals/mine.html",
+        items=approval_queues.pending_for(current_staff().id, today()),
     )
 
 

@@ -17,7 +17,7 @@ from backoffice.payments import AS_CHOSEN, OLDEST_FIRST, chosen_amounts
 from shared.domain.numbers import ascii_digits
 from shared.domain.permissions import Permission
 from shared.money import format_gbp
-from shared.services import account_view, approvals, ledger, unallocated
+from shared.services import account_view, approval_queues, ledger, unallocated
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.widgets import GovRadioInput
 
@@ -88,7 +88,7 @@ def _chosen_plan(form: AllocateForm, invoices, unallocated_pence: int):
 @requires(Permission.WORK_CASES)
 def allocate_credit(reference: str):
     case = case_or_404(reference)
-    credits = approvals.refundable_credits(case.id)
+    credits = approval_queues.refundable_credits(case.id)
     invoices = account_view.open_invoices(case.id, today())
     came_from = FROM_QUEUE if request.args.get("from") == FROM_QUEUE else None
     done_url = (

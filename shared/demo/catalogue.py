@@ -125,7 +125,8 @@ class StaffSpec:
     write_off_limit_pence: int
 
 
-# A second team leader exists so "approved by a different team leader" can be shown.
+# A second team leader exists so "approved by a different team leader" can be shown,
+# and a second admin so a limit above the ceiling can be approved by another admin.
 STAFF: tuple[StaffSpec, ...] = (
     StaffSpec(
         "officer", f"officer@{DEMO_EMAIL_DOMAIN}", "Priya Sharma", StaffRole.OFFICER, 25_000, 10_000
@@ -147,6 +148,7 @@ STAFF: tuple[StaffSpec, ...] = (
         250_000,
     ),
     StaffSpec("admin", f"admin@{DEMO_EMAIL_DOMAIN}", "Sam Okafor", StaffRole.ADMIN, 0, 0),
+    StaffSpec("admin_2", f"admin2@{DEMO_EMAIL_DOMAIN}", "Tomasz Nowak", StaffRole.ADMIN, 0, 0),
     StaffSpec("auditor", f"auditor@{DEMO_EMAIL_DOMAIN}", "Helen Carter", StaffRole.AUDITOR, 0, 0),
 )
 

@@ -21,7 +21,7 @@ from shared.models import (
     PaymentMethod,
     StaffRole,
 )
-from shared.services import actors, approvals, balances, card_payments, ledger
+from shared.services import actors, approval_queues, approvals, balances, card_payments, ledger
 from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest
 from shared.services.errors import InvalidRequest
@@ -78,7 +78,7 @@ def overpaid_by_card(app, card_gateway, receiver):
     assert receiver.wait_for("checkout.session.completed")
     card_payments.reconcile_checkouts(card_gateway, older_than=timedelta(0))
     payment = the_card_payment(account.id)
-    assert approvals.refundable_credits(account.id)[-1].available_pence == 4_500
+    assert approval_queues.refundable_credits(account.id)[-1].available_pence == 4_500
     return account, payment
 
 
