@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared import request_guard
@@ -239,6 +239,10 @@ def _register_error_pages(app: Flask) -> None:
     # A busy database (SQLite's one writer, a PostgreSQL serialization failure) is
     # not a fault: 503 with Retry-After, which a provider's webhook retries too.
     app.register_error_handler(OperationalError, _database_busy_page)
+    # A value the database refuses (text longer than its column, a number out of its
+    # range) that no form check caught: the request's fault, so a 400 page, never a
+    # 500. Logged as an error all the same: the form that let it through needs a check.
+    app.register_error_handler(DataError, _value_refused_page)
 
 
 def _layout() -> str:
@@ -269,6 +273,16 @@ def _database_busy_page(error: OperationalError):
     db.session.rollback()
     page = render_template("errors/503.html", layout=_layout())
     return page, 503, {"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)}
+
+
+def _value_refused_page(error: DataError):
+    from shared.extensions import db
+
+    current_app.logger.error(
+        "database refused a value on %s %s: %s", request.method, request.path, error.orig
+    )
+    db.session.rollback()
+    return render_template("errors/400.html", layout=_layout()), 400
 
 
 def cached_fragment(key: str, *, caller) -> Markup:

@@ -96,3 +96,20 @@ def test_a_form_posted_without_a_csrf_token_gets_the_expired_form_page(client):
     assert text(page.h1) == "Sorry, you’ll have to start again"
     start_again = page.select_one("main a.govuk-link")
     assert start_again["href"] == "/backoffice/"
+
+
+def test_a_value_the_database_refuses_gets_the_bad_request_page_not_a_server_error(app, db):
+    # Text longer than a VARCHAR column (PostgreSQL refuses it; SQLite keeps it, so there
+    # the refusal is raised as PostgreSQL's driver would).
+    def too_long():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("SELECT CAST(2147483648 AS INTEGER)"))
+        raise sa.exc.DataError("INSERT ...", {}, Exception("value too long for type"))
+
+    app.add_url_rule("/test-only/too-long", "too_long", too_long, methods=["POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+
+    response = app.test_client().post("/test-only/too-long")
+
+    assert response.status_code == 400
+    assert text(parse(response).h1) == "Sorry, there is a problem with your request"
