@@ -206,7 +206,9 @@ def redis_url() -> str:
 @pytest.fixture
 def isolated_limiter(redis_url, worker_id_str):
     """Give an app the real rate limiter on the test Redis, under keys of this
-    worker's own, emptied before and after, so tests never trip each other's limits."""
+    worker's own, emptied before and after, so tests never trip each other's limits.
+    The process id is in the prefix too: two runs on one Redis (two checkouts, say)
+    both have a worker gw0."""
     from shared.ratelimit import RateLimiter, use_limiter
 
     made = []
@@ -217,7 +219,9 @@ def isolated_limiter(redis_url, worker_id_str):
             limiter.redis.delete(*keys)
 
     def install(app):
-        limiter = RateLimiter.from_url(redis_url, prefix=f"test-ratelimit:{worker_id_str}:")
+        limiter = RateLimiter.from_url(
+            redis_url, prefix=f"test-ratelimit:{worker_id_str}:{os.getpid()}:"
+        )
         use_limiter(app, limiter)
         flush(limiter)
         made.append(limiter)
