@@ -2,7 +2,7 @@
 #
 #   make run             the demo: venv, migrations, demo data, web + worker + scheduler + Redis
 #   make test            the suite twice: SQLite, then a throwaway PostgreSQL (plus a real Redis)
-#   make lint            ruff check and ruff format --check (make test runs it first)
+#   make lint            ruff check, ruff format --check, import contracts (make test runs it first)
 #   make bench           every bench/bench_*.py against the throwaway PostgreSQL and Redis
 #   make services-start  start the throwaway PostgreSQL (:54329) and Redis (:63799) by hand
 #   make services-stop   stop them and delete their data
@@ -103,6 +103,8 @@ test: lint system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# The architecture contracts in pyproject.toml ([tool.importlinter]).
+	$(BIN)/lint-imports
 
 bench: $(STAMP) system-deps
 	@trap 'scripts/test_services.sh stop' EXIT
@@ -132,7 +134,7 @@ services-stop:
 
 clean:
 	@scripts/test_services.sh stop >/dev/null 2>&1 || true
-	rm -rf .tmp .pytest_cache .ruff_cache .hypothesis test-results build dist *.egg-info
+	rm -rf .tmp .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-results build dist *.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean

@@ -1,8 +1,9 @@
 """An officer updates a debtor's contact details, preferences and address on their behalf.
 
-The form is the portal's contact details form (the same validators and channel
-checks) with the address and a note of how the debtor asked for the change;
-the change is the portal's use case too, with the officer as the actor.
+The form is the portal's contact details form (shared.forms.contact: the same
+validators and channel checks) with the address and a note of how the debtor
+asked for the change; the change is the portal's use case too, with the
+officer as the actor.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from backoffice import bp
 from backoffice.auth import requires
 from backoffice.casework import case_or_404, staff_actor
 from backoffice.forms import strip_whitespace
-from portal.account_forms import ContactDetailsForm
-from portal.forms import uk_postcode
 from shared.domain.permissions import Permission
+from shared.forms.contact import ContactDetailsForm
+from shared.forms.validators import uk_postcode
 from shared.services import contact_details
 from shared.services.contact_details import AddressChange
 from shared.services.errors import InvalidRequest

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, ValidationError
 
 from shared.domain.two_factor import normalise_code
-
-# Deliberately loose: the sign-in check is the real test of an address, and
-# a strict pattern only turns away unusual but valid ones.
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def strip_whitespace(value):
-    # Pasted addresses often carry a trailing space or newline.
-    return value.strip() if isinstance(value, str) else value
-
-
-def email_shape(form, field):
-    if field.data and not _EMAIL_SHAPE.match(field.data):
-        raise ValidationError("Enter an email address in the correct format, like name@example.com")
+from shared.forms.validators import email_shape, strip_whitespace
 
 
 class SignInForm(FlaskForm):

@@ -20,11 +20,12 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from portal import bp
-from portal.account_forms import ContactDetailsForm, bill_items
+from portal.account_forms import bill_items
 from portal.auth import current_portal_user, login_required
 from portal.common import go_to_checkout, private, render
 from portal.forms import amount_form
 from shared import pdf
+from shared.forms.contact import ContactDetailsForm
 from shared.models import CheckoutStatus
 from shared.services import account_view, actors, bill_lookup, card_payments
 from shared.services.card_payments import CheckoutRequest

@@ -10,7 +10,7 @@ from wtforms import HiddenField, PasswordField, RadioField, StringField, SubmitF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from portal.forms import email_shape, strip_whitespace, uk_postcode
+from shared.forms.validators import email_shape, strip_whitespace, uk_postcode
 from shared.models import PortalRelationship
 from shared.services.portal_accounts import password_problem
 from shared.widgets import GovRadioInput

@@ -14,38 +14,18 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from shared.models import postcode_key
+from shared.forms.validators import email_shape, strip_whitespace, uk_postcode
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.bill_lookup import BillItem
 from shared.services.card_payments import MINIMUM_CARD_PAYMENT_PENCE
 from shared.widgets import GovRadioInput
 
-# The shape of a UK postcode once spaces are removed (outward code, then
-# digit and two letters), plus the one odd historical code. Whether it exists
-# is for the lookup to say.
-_POSTCODE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA)$")
-# Deliberately loose: the receipt arriving is the real test of an address.
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # What card_payments.new_submission_key() makes; anything else was not ours.
 _SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 FULL, OTHER = "full", "other"
-
-
-def strip_whitespace(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def uk_postcode(form, field):
-    if field.data and not _POSTCODE.match(postcode_key(field.data)):
-        raise ValidationError("Enter a real postcode")
-
-
-def email_shape(form, field):
-    if field.data and not _EMAIL_SHAPE.match(field.data):
-        raise ValidationError("Enter an email address in the correct format, like name@example.com")
 
 
 def our_submission_key(value):

@@ -16,10 +16,10 @@ from wtforms import Form, FormField, RadioField, SelectMultipleField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired
 
-from portal.forms import strip_whitespace
 from shared.domain.income_expenditure import FIELDS, SECTIONS
 from shared.domain.numbers import ascii_digits, parse_whole_number
 from shared.formatting import long_date
+from shared.forms.validators import strip_whitespace
 from shared.models import Frequency, PaymentRoute
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.plans import FREQUENCY_WORDS, START_WITHIN_DAYS, Debt

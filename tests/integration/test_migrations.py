@@ -25,7 +25,9 @@ from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
 
 # SQLite's reflection cannot read expression indexes (the case search's, migration
-# 0005) and says so; alembic compares them on PostgreSQL.
+# 0005) and says so; alembic compares them on PostgreSQL. Alembic ignores CHECK
+# constraints, server defaults and triggers: test_schema_matches_models.py compares
+# those, and every index, on both databases.
 _EXPRESSION_INDEXES_UNREFLECTED = pytest.mark.filterwarnings(
     "ignore:Skipped unsupported reflection of expression-based index:sqlalchemy.exc.SAWarning"
 )
