@@ -120,6 +120,31 @@ def _already(requester: StaffUser, account_id: int, kind: ApprovalKind) -> int:
     return running_total(requester.id, account_id, kind, period_since())
 
 
+def _add_request(
+    account_id: int,
+    kind: ApprovalKind,
+    amount_pence: int,
+    reason_code: str,
+    reason: str,
+    payload: dict,
+    actor: Actor,
+    **state,
+) -> ApprovalRequest:
+    request = ApprovalRequest(
+        account_id=account_id,
+        kind=kind,
+        amount_pence=amount_pence,
+        reason_code=reason_code,
+        reason=reason,
+        payload=payload,
+        requested_by_staff_id=actor.staff_id,
+        **state,
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
 def _record_within_limit(
     account_id: int,
     kind: ApprovalKind,
@@ -131,22 +156,19 @@ def _record_within_limit(
     entry: LedgerEntry,
 ) -> ApprovalRequest:
     """The record of a request posted at once, so it counts in the running total."""
-    request = ApprovalRequest(
-        account_id=account_id,
-        kind=kind,
-        amount_pence=amount_pence,
-        reason_code=reason_code,
-        reason=reason,
-        payload=payload,
+    return _add_request(
+        account_id,
+        kind,
+        amount_pence,
+        reason_code,
+        reason,
+        payload,
+        actor,
         status=ApprovalStatus.APPROVED,
-        requested_by_staff_id=actor.staff_id,
         decided_at=utcnow(),
         decision_note="Within the requester's delegated limit",
         ledger_entry_id=entry.id,
     )
-    db.session.add(request)
-    db.session.flush()
-    return request
 
 
 def _queue(
@@ -159,18 +181,16 @@ def _queue(
     actor: Actor,
     summary: str,
 ) -> ApprovalRequest:
-    request = ApprovalRequest(
-        account_id=account_id,
-        kind=kind,
-        amount_pence=amount_pence,
-        reason_code=reason_code,
-        reason=reason,
-        payload=payload,
+    request = _add_request(
+        account_id,
+        kind,
+        amount_pence,
+        reason_code,
+        reason,
+        payload,
+        actor,
         status=ApprovalStatus.PENDING,
-        requested_by_staff_id=actor.staff_id,
     )
-    db.session.add(request)
-    db.session.flush()
     record_timeline(account_id, actor, summary, detail=reason)
     record_audit(
         actor,

@@ -26,6 +26,9 @@ from tests.factories import make_account, make_department, make_portal_login, ma
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, sign_in_portal, text
 
+# The hold form's helpers, shared with the other hold tests.
+from tests.views.test_holds import day, place
+
 TODAY = date.today()
 
 
@@ -50,15 +53,6 @@ def account(db):
         actor=SYSTEM,
     )
     return account
-
-
-def place(client, reference, **fields):
-    path = f"/backoffice/accounts/{reference}/holds/new"
-    return client.post(path, data={"csrf_token": csrf_token(client, path), **fields})
-
-
-def day(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 def all_holds(db) -> list[AccountHold]:
