@@ -7,13 +7,13 @@ same on SQLite and PostgreSQL. Money columns are integers of pence.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+# Stored timestamps are naive UTC; the one clock lives in shared.clock.
+from shared.clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["utcnow", "enum_type", "created_at_column"]
 
 
 def enum_type(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
