@@ -9,6 +9,7 @@ from flask import abort, request
 from wtforms.validators import ValidationError
 
 from backoffice.auth import current_staff
+from shared import clock
 from shared.domain.dates import parse_day
 from shared.money import MoneyFormatError, parse_gbp
 from shared.services import account_view, actors, contacts
@@ -17,7 +18,8 @@ from shared.services.bill_lookup import normalise_reference
 
 
 def today() -> date:
-    return date.today()
+    """The business day (England's date), as the services count it."""
+    return clock.today()
 
 
 def case_or_404(reference: str) -> contacts.CaseHeading:

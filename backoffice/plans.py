@@ -23,8 +23,9 @@ from shared.domain.numbers import MAX_DIGITS, parse_whole_number
 from shared.domain.permissions import Permission
 from shared.models import Frequency
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services import plans
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
+from shared.services.plans import decisions, policy, queues
+from shared.services.plans.terms import START_WITHIN_DAYS, Terms
 from shared.widgets import GovRadioInput
 
 QUEUE = "backoffice.plan_queue"
@@ -139,7 +140,7 @@ class CounterOfferForm(FlaskForm):
     )
     first_payment = StringField(
         "First payment date",
-        description=f"For example, 27/3/2026. Within {plans.START_WITHIN_DAYS} days",
+        description=f"For example, 27/3/2026. Within {START_WITHIN_DAYS} days",
         filters=[strip_whitespace],
         validators=[DataRequired("Enter the first payment date"), a_date("First payment date")],
         widget=GovTextInput(),
@@ -161,8 +162,8 @@ class CounterOfferForm(FlaskForm):
                 "Enter either the amount of each payment or the number of payments"
             )
 
-    def terms(self) -> plans.Terms:
-        return plans.Terms(
+    def terms(self) -> Terms:
+        return Terms(
             Frequency(self.frequency.data),
             self.first_payment.parsed,
             instalment_pence=self.instalment_amount.pence,
@@ -239,8 +240,8 @@ class PolicyForm(FlaskForm):
         if field.data not in ("yes", "no"):
             raise ValidationError("Select whether to refer plans covering debts with legal")
 
-    def values(self) -> plans.PolicyValues:
-        return plans.PolicyValues(
+    def values(self) -> policy.PolicyValues:
+        return policy.PolicyValues(
             max_length_months=self.max_length_months.number,
             min_instalment_pence=self.min_instalment.pence,
             max_auto_approve_pence=self.max_auto_approve.pence,
@@ -251,7 +252,7 @@ class PolicyForm(FlaskForm):
         )
 
     @classmethod
-    def filled_from(cls, values: plans.PolicyValues) -> PolicyForm:
+    def filled_from(cls, values: policy.PolicyValues) -> PolicyForm:
         def money(pence: int) -> str:
             return format_gbp(pence, symbol=False)
 
@@ -285,19 +286,19 @@ POLICY_FIELDS = {
 @bp.get("/plans")
 @requires(Permission.VIEW_CASES)
 def plan_queue():
-    after = plans.parse_queue_cursor(request.args.get("after"))
+    after = queues.parse_queue_cursor(request.args.get("after"))
     return render_template(
-        "backoffice/plans/queue.html", page=plans.awaiting_decision(today(), after=after)
+        "backoffice/plans/queue.html", page=queues.awaiting_decision(today(), after=after)
     )
 
 
 @bp.get("/plans/broken")
 @requires(Permission.VIEW_CASES)
 def broken_plans():
-    after = plans.parse_queue_cursor(request.args.get("after"))
+    after = queues.parse_queue_cursor(request.args.get("after"))
     return render_template(
         "backoffice/plans/broken.html",
-        page=plans.broken_to_review(today(), after=after),
+        page=queues.broken_to_review(today(), after=after),
         form=ReviewForm(formdata=None),
     )
 
@@ -308,7 +309,7 @@ def review_broken_plan(arrangement_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            plans.review_broken(arrangement_id, form.note.data, staff_actor())
+            decisions.review_broken(arrangement_id, form.note.data, staff_actor())
         except NotFound:
             abort(404)
         except (Forbidden, InvalidRequest) as exc:
@@ -334,7 +335,7 @@ def _plan_page(
     problem: str | None = None,
 ):
     try:
-        page = plans.plan_page(arrangement_id)
+        page = queues.plan_page(arrangement_id)
     except NotFound:
         abort(404)
     arrangement = page.arrangement
@@ -374,7 +375,7 @@ def approve_plan(arrangement_id: int):
     form = ApproveForm()
     if form.validate_on_submit():
         try:
-            arrangement = plans.approve(
+            arrangement = decisions.approve(
                 arrangement_id=arrangement_id, actor=staff_actor(), note=form.approve_note.data
             )
         except NotFound:
@@ -395,7 +396,7 @@ def reject_plan(arrangement_id: int):
     form = RejectForm()
     if form.validate_on_submit():
         try:
-            arrangement = plans.reject(
+            arrangement = decisions.reject(
                 arrangement_id=arrangement_id, reason=form.reject_reason.data, actor=staff_actor()
             )
         except NotFound:
@@ -417,7 +418,7 @@ def counter_offer_plan(arrangement_id: int):
     form = CounterOfferForm()
     if form.validate_on_submit():
         try:
-            plans.counter_offer(
+            decisions.counter_offer(
                 arrangement_id=arrangement_id,
                 terms=form.terms(),
                 reason=form.counter_reason.data,
@@ -439,25 +440,25 @@ def counter_offer_plan(arrangement_id: int):
 @bp.get("/admin/plan-policies")
 @requires(Permission.MANAGE_PLAN_POLICY)
 def plan_policies():
-    return render_template("backoffice/plans/policies.html", policies=plans.department_policies())
+    return render_template("backoffice/plans/policies.html", policies=policy.department_policies())
 
 
 @bp.route("/admin/plan-policies/<int:department_id>", methods=["GET", "POST"])
 @requires(Permission.MANAGE_PLAN_POLICY)
 def edit_plan_policy(department_id: int):
     try:
-        current = plans.department_policy(department_id)
+        current = policy.department_policy(department_id)
     except NotFound:
         abort(404)
     form = PolicyForm() if request.method == "POST" else PolicyForm.filled_from(current.values)
     if form.validate_on_submit():
         values = form.values()
-        problems = plans.policy_problems(values)
+        problems = policy.policy_problems(values)
         for name, message in problems.items():
             form[POLICY_FIELDS[name]].errors.append(message)
         if not problems:
             try:
-                plans.save_policy(department_id, values, staff_actor())
+                policy.save_policy(department_id, values, staff_actor())
             except (Forbidden, InvalidRequest) as exc:
                 form.max_length_months.errors.append(str(exc))
             else:

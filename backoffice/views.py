@@ -3,13 +3,12 @@ backoffice/auth.py, staff administration in backoffice/staff_admin.py."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, render_template, request
 
 from backoffice import bp
 from backoffice.auth import current_staff, requires
 from backoffice.staff_forms import ROLE_LABELS
+from shared import clock
 from shared.domain.numbers import parse_whole_number
 from shared.domain.permissions import Permission
 from shared.models import WebSessionKind
@@ -39,7 +38,7 @@ def _page_number(name: str) -> int:
 @requires(Permission.VIEW_CASES)
 def search():
     text = request.args.get("q", "").strip()
-    results = case_search.search(text, date.today()) if text else None
+    results = case_search.search(text, clock.today()) if text else None
     return render_template("backoffice/cases/search.html", q=text, results=results)
 
 
@@ -48,7 +47,7 @@ def search():
 def case_view(reference: str):
     page = case_view_service.case_page(
         reference,
-        date.today(),
+        clock.today(),
         ledger_page=_page_number("ledger_page"),
         timeline_page=_page_number("timeline_page"),
     )

@@ -8,8 +8,6 @@ does not exist (never a 403, which would confirm it exists).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Response,
     flash,
@@ -22,38 +20,29 @@ from werkzeug.exceptions import NotFound
 from portal import bp
 from portal.account_forms import bill_items
 from portal.auth import current_portal_user, login_required
-from portal.common import go_to_checkout, private, render
+from portal.common import (
+    actor,
+    found,
+    go_to_checkout,
+    linked_account,
+    private,
+    render,
+    today,
+    viewer,
+)
 from portal.forms import amount_form
 from shared import pdf
 from shared.forms.contact import ContactDetailsForm
 from shared.models import CheckoutStatus
-from shared.services import account_view, actors, bill_lookup, card_payments
+from shared.services import account_view, bill_lookup, card_payments
 from shared.services.card_payments import CheckoutRequest
 from shared.services.contact_details import update_contact_details
 from shared.services.errors import InvalidRequest
 from shared.services.unit_of_work import read_only
 
 
-def _viewer() -> int:
-    return current_portal_user().id
-
-
-def _today() -> date:
-    return date.today()
-
-
-def _found(thing):
-    if thing is None:
-        raise NotFound()
-    return thing
-
-
 def _reference(text: str) -> str:
     return bill_lookup.normalise_reference(text)
-
-
-def _actor():
-    return actors.portal_user(current_portal_user().id, request.remote_addr)
 
 
 @bp.get("/account")
@@ -61,7 +50,7 @@ def _actor():
 @login_required
 @private
 def account_home():
-    accounts = account_view.linked_accounts(_viewer())
+    accounts = account_view.linked_accounts(viewer())
     if len(accounts) == 1:
         return redirect(url_for("portal.account_detail", reference=accounts[0].reference))
     return render("portal/account/choose.html", accounts=accounts)
@@ -72,7 +61,7 @@ def account_home():
 @login_required
 @private
 def account_detail(reference: str):
-    page = _found(account_view.account_page(_viewer(), _reference(reference), _today()))
+    page = found(account_view.account_page(viewer(), _reference(reference), today()))
     return render(
         "portal/account/detail.html",
         page=page,
@@ -87,8 +76,8 @@ def account_detail(reference: str):
 @login_required
 @private
 def invoice_detail(reference: str, number: str):
-    page = _found(
-        account_view.invoice_page(_viewer(), _reference(reference), _reference(number), _today())
+    page = found(
+        account_view.invoice_page(viewer(), _reference(reference), _reference(number), today())
     )
     return render("portal/account/invoice.html", page=page, account=page.account)
 
@@ -106,8 +95,8 @@ def _pdf_response(body: bytes, filename: str) -> Response:
 @login_required
 @private
 def statement_pdf(reference: str):
-    statement = _found(account_view.statement(_viewer(), _reference(reference)))
-    body = pdf.statement_pdf(statement, today=_today())
+    statement = found(account_view.statement(viewer(), _reference(reference)))
+    body = pdf.statement_pdf(statement, today=today())
     return _pdf_response(body, f"statement-{statement.account.reference}.pdf")
 
 
@@ -116,8 +105,8 @@ def statement_pdf(reference: str):
 @login_required
 @private
 def invoice_pdf(reference: str, number: str):
-    page = _found(
-        account_view.invoice_page(_viewer(), _reference(reference), _reference(number), _today())
+    page = found(
+        account_view.invoice_page(viewer(), _reference(reference), _reference(number), today())
     )
     address = account_view.primary_address_lines(page.account.id)
     body = pdf.invoice_pdf(page, address)
@@ -128,13 +117,13 @@ def invoice_pdf(reference: str, number: str):
 @login_required
 @private
 def contact_details(reference: str):
-    account = _found(account_view.find_account(_viewer(), _reference(reference)))
+    account = linked_account(reference)
     form = ContactDetailsForm()
     if request.method == "GET":
         form.fill_from(account)
     elif form.validate_on_submit():
         try:
-            changed = update_contact_details(account.id, form.changes(), _actor())
+            changed = update_contact_details(account.id, form.changes(), actor())
         except InvalidRequest as exc:
             form.preferred_channel.errors.append(str(exc))
         else:
@@ -155,8 +144,8 @@ def contact_details(reference: str):
 @login_required
 @private
 def account_pay(reference: str):
-    account = _found(account_view.find_account(_viewer(), _reference(reference)))
-    items = bill_items(account_view.open_invoices(account.id, _today()))
+    account = linked_account(reference)
+    items = bill_items(account_view.open_invoices(account.id, today()))
     total = sum(item.outstanding_pence for item in items)
     if total < card_payments.MINIMUM_CARD_PAYMENT_PENCE:
         return render("portal/account/nothing_to_pay.html", account=account, total=total)
@@ -201,14 +190,14 @@ def _begin_checkout(account_id: int, form):
         portal_user_id=user.id,
         receipt_email=user.email,
     )
-    return card_payments.checkout_for_submission(request_, _actor())
+    return card_payments.checkout_for_submission(request_, actor())
 
 
 @bp.get("/account/<reference>/pay/return/<checkout>")
 @login_required
 @private
 def account_pay_return(reference: str, checkout: str):
-    account = _found(account_view.find_account(_viewer(), _reference(reference)))
+    account = linked_account(reference)
     found = bill_lookup.checkout_by_reference(checkout)
     # Only a payment to this (linked) account: anyone else's reference is not found.
     if found is None or found.account_id != account.id:

@@ -1,14 +1,49 @@
-"""What every portal journey shares: private pages, rendering, starting a card checkout."""
+"""What every portal journey shares: private pages, rendering, starting a card checkout,
+and who is signed in (their id, their account, the actor they act as, today)."""
 
 from __future__ import annotations
 
 import functools
+from datetime import date
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound
 
+from shared import clock
 from shared.integrations.payments import app_gateway
-from shared.services import card_payments
+from shared.services import account_view, actors, bill_lookup, card_payments
+from shared.services.actors import Actor
 from shared.services.card_payments import CheckoutUnavailable
+
+
+def viewer() -> int:
+    """The signed-in login's id (behind login_required)."""
+    # Imported here: portal.auth imports this module for `private`.
+    from portal.auth import current_portal_user
+
+    return current_portal_user().id
+
+
+def today() -> date:
+    """The business day (shared/clock.py), for due dates and what is overdue."""
+    return clock.today()
+
+
+def found(thing):
+    """`thing`, or a 404: someone else's account or plan looks like one that does not exist."""
+    if thing is None:
+        raise NotFound()
+    return thing
+
+
+def linked_account(reference: str):
+    """The account with this reference among the signed-in login's linked accounts, or a 404."""
+    return found(account_view.find_account(viewer(), bill_lookup.normalise_reference(reference)))
+
+
+def actor() -> Actor:
+    """The signed-in login, as the services record who did something."""
+    return actors.portal_user(viewer(), request.remote_addr)
 
 
 def private(view):

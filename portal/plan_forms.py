@@ -22,7 +22,9 @@ from shared.formatting import long_date
 from shared.forms.validators import strip_whitespace
 from shared.models import Frequency, PaymentRoute
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services.plans import FREQUENCY_WORDS, START_WITHIN_DAYS, Debt
+from shared.services.plans.reads import Debt
+from shared.services.plans.terms import START_WITHIN_DAYS
+from shared.services.plans.wording import FREQUENCY_WORDS
 from shared.widgets import GovCheckboxesInput, GovRadioInput
 
 MINIMUM_INSTALMENT_PENCE = 100

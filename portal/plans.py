@@ -17,8 +17,8 @@ from flask import flash, redirect, request, session, url_for
 from werkzeug.exceptions import NotFound
 
 from portal import bp
-from portal.auth import current_portal_user, login_required
-from portal.common import private, render
+from portal.auth import login_required
+from portal.common import actor, found, linked_account, private, render, today, viewer
 from portal.plan_forms import (
     ACCEPT,
     DECLINE,
@@ -36,8 +36,9 @@ from portal.plan_forms import (
 from shared.domain import schedules
 from shared.domain.income_expenditure import SECTIONS
 from shared.models import ArrangementStatus, Frequency, PaymentRoute
-from shared.services import account_view, actors, bill_lookup, plans
 from shared.services.errors import InvalidRequest
+from shared.services.plans import commands, reads, wording
+from shared.services.plans.terms import START_WITHIN_DAYS, Terms
 
 SESSION_KEY = "payment_plan"
 STEPS = ("bills", "frequency", "amount", "start", "statement", "route", "check")
@@ -46,28 +47,6 @@ _AMOUNT_ANSWERS = ("instalment_pence", "count")
 
 
 # --- the answers so far ----------------------------------------------------------------------
-
-
-def _viewer() -> int:
-    return current_portal_user().id
-
-
-def _today() -> date:
-    return date.today()
-
-
-def _actor():
-    return actors.portal_user(current_portal_user().id, request.remote_addr)
-
-
-def _found(thing):
-    if thing is None:
-        raise NotFound()
-    return thing
-
-
-def _account(reference: str):
-    return _found(account_view.find_account(_viewer(), bill_lookup.normalise_reference(reference)))
 
 
 def _answers(account_id: int) -> dict:
@@ -83,8 +62,8 @@ def _save(account_id: int, **changes) -> dict:
     return answers
 
 
-def _terms(answers: dict) -> plans.Terms:
-    return plans.Terms(
+def _terms(answers: dict) -> Terms:
+    return Terms(
         Frequency(answers["frequency"]),
         date.fromisoformat(answers["start"]),
         instalment_pence=answers.get("instalment_pence"),
@@ -94,7 +73,7 @@ def _terms(answers: dict) -> plans.Terms:
 
 def _needs_statement(account_id: int, answers: dict) -> bool:
     try:
-        return plans.income_expenditure_needed(account_id, answers.get("invoice_ids") or [])
+        return reads.income_expenditure_needed(account_id, answers.get("invoice_ids") or [])
     except InvalidRequest:
         return False  # the bills are no longer plannable: the bills page will say so
 
@@ -149,7 +128,7 @@ def _page(template: str, step: str, account, so_far: dict, status: int = 200, **
 def _total(account_id: int, invoice_ids) -> int:
     wanted = {int(i) for i in invoice_ids}
     return sum(
-        d.outstanding_pence for d in plans.plannable_debts(account_id) if d.invoice_id in wanted
+        d.outstanding_pence for d in reads.plannable_debts(account_id) if d.invoice_id in wanted
     )
 
 
@@ -160,9 +139,9 @@ def _total(account_id: int, invoice_ids) -> int:
 @login_required
 @private
 def plan_bills(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
-    debts = plans.plannable_debts(account.id)
+    debts = reads.plannable_debts(account.id)
     if not debts:
         return render("portal/plans/nothing_to_plan.html", account=account)
     form = bills_form(debts)
@@ -188,7 +167,7 @@ def plan_bills(reference: str):
 @login_required
 @private
 def plan_frequency(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     if (missing := _earlier_step_missing("frequency", account, answers)) is not None:
         return missing
@@ -208,7 +187,7 @@ def plan_frequency(reference: str):
 @login_required
 @private
 def plan_amount(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     if (missing := _earlier_step_missing("amount", account, answers)) is not None:
         return missing
@@ -238,12 +217,12 @@ def plan_amount(reference: str):
 @login_required
 @private
 def plan_start(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     if (missing := _earlier_step_missing("start", account, answers)) is not None:
         return missing
     form = StartDateForm()
-    form.today = _today()
+    form.today = today()
     if request.method == "GET" and answers.get("start"):
         form.fill_from(date.fromisoformat(answers["start"]))
     elif request.method == "POST" and form.validate_on_submit():
@@ -255,7 +234,7 @@ def plan_start(reference: str):
         account,
         answers,
         form=form,
-        latest=form.today + timedelta(days=plans.START_WITHIN_DAYS),
+        latest=form.today + timedelta(days=START_WITHIN_DAYS),
     )
 
 
@@ -266,27 +245,27 @@ def plan_start(reference: str):
 @login_required
 @private
 def plan_statement(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     if (missing := _earlier_step_missing("statement", account, answers)) is not None:
         return missing
     if not _needs_statement(account.id, answers):
         return redirect(_step_url("route", account.reference))
     form = statement_form()
-    draft = plans.latest_draft(account.id)
+    draft = reads.latest_draft(account.id)
     if request.method == "GET":
         sent = answers.get("ie_statement_id")
         if sent:
-            form.fill_from(dict(plans.submitted_statement(sent, account.id).amounts))
+            form.fill_from(dict(reads.submitted_statement(sent, account.id).amounts))
         elif draft is not None:
             form.fill_from(draft.items or {})
     elif form.validate_on_submit():
         submit = request.form.get("action") != SAVE
         try:
-            row = plans.save_statement(
+            row = commands.save_statement(
                 account_id=account.id,
                 amounts=form.amounts(),
-                actor=_actor(),
+                actor=actor(),
                 submit=submit,
                 statement_id=draft.id if draft is not None else None,
             )
@@ -307,7 +286,7 @@ def plan_statement(reference: str):
 @login_required
 @private
 def plan_route(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     if (missing := _earlier_step_missing("route", account, answers)) is not None:
         return missing
@@ -324,7 +303,7 @@ def plan_route(reference: str):
 
 
 def _statement_summary(account_id: int, statement_id: int | None):
-    statement = plans.submitted_statement(statement_id, account_id)
+    statement = reads.submitted_statement(statement_id, account_id)
     if statement is None:
         return None
     return {
@@ -337,10 +316,10 @@ def _statement_summary(account_id: int, statement_id: int | None):
 @login_required
 @private
 def plan_check(reference: str):
-    account = _account(reference)
+    account = linked_account(reference)
     answers = _answers(account.id)
     created = answers.get("created_id")
-    if created and plans.debtor_plan(created, [account.id]) is not None:
+    if created and reads.debtor_plan(created, [account.id]) is not None:
         # "Send" pressed again after the plan was made: show that plan, make no other.
         return redirect(url_for("portal.plan_done", reference=account.reference, plan_id=created))
     if (missing := _earlier_step_missing("check", account, answers)) is not None:
@@ -349,19 +328,19 @@ def plan_check(reference: str):
     problem = None
     if form.validate_on_submit():
         try:
-            arrangement = plans.propose(
+            arrangement = commands.propose(
                 account_id=account.id,
                 invoice_ids=answers["invoice_ids"],
                 terms=_terms(answers),
                 payment_route=PaymentRoute(answers["route"]),
-                actor=_actor(),
+                actor=actor(),
                 ie_statement_id=answers.get("ie_statement_id"),
-                today=_today(),
+                today=today(),
             )
         except InvalidRequest as exc:
             # A second tab or a double click got there first: show the plan it made.
-            earlier = plans.live_plan_covering(account.id, answers["invoice_ids"])
-            if earlier is not None and earlier.proposed_by_portal_user_id == _viewer():
+            earlier = reads.live_plan_covering(account.id, answers["invoice_ids"])
+            if earlier is not None and earlier.proposed_by_portal_user_id == viewer():
                 arrangement = earlier
             else:
                 problem = str(exc)
@@ -374,12 +353,12 @@ def plan_check(reference: str):
     preview = None
     if problem is None:
         try:
-            preview = plans.preview(
+            preview = reads.preview(
                 account.id,
                 answers["invoice_ids"],
                 _terms(answers),
                 ie_statement_id=answers.get("ie_statement_id"),
-                today=_today(),
+                today=today(),
             )
         except InvalidRequest as exc:
             problem = str(exc)
@@ -403,14 +382,14 @@ def plan_check(reference: str):
 
 
 def _plan_of(account, plan_id: int):
-    return _found(plans.debtor_plan(plan_id, [account.id]))
+    return found(reads.debtor_plan(plan_id, [account.id]))
 
 
 @bp.get("/account/<reference>/plan/<int:plan_id>/confirmation")
 @login_required
 @private
 def plan_done(reference: str, plan_id: int):
-    account = _account(reference)
+    account = linked_account(reference)
     arrangement = _plan_of(account, plan_id)
     if arrangement.status == ArrangementStatus.COUNTER_OFFERED:
         return redirect(
@@ -422,9 +401,7 @@ def plan_done(reference: str, plan_id: int):
         account=account,
         plan=arrangement,
         active=arrangement.status == ArrangementStatus.ACTIVE,
-        summary=schedules.describe_schedule(schedule, arrangement.frequency.value)
-        if schedule
-        else "",
+        summary=wording.schedule_words(schedule, arrangement.frequency.value) if schedule else "",
         first=schedule[0] if schedule else None,
         by_direct_debit=arrangement.payment_route == PaymentRoute.DIRECT_DEBIT,
     )
@@ -442,14 +419,14 @@ def _original_summary(arrangement) -> str | None:
         )
     except (KeyError, ValueError):
         return None
-    return schedules.describe_schedule(schedule, original["frequency"])
+    return wording.schedule_words(schedule, original["frequency"])
 
 
 @bp.route("/account/<reference>/plan/<int:plan_id>/counter-offer", methods=["GET", "POST"])
 @login_required
 @private
 def plan_counter_offer(reference: str, plan_id: int):
-    account = _account(reference)
+    account = linked_account(reference)
     arrangement = _plan_of(account, plan_id)
     form = CounterOfferForm()
     if form.validate_on_submit():
@@ -458,15 +435,15 @@ def plan_counter_offer(reference: str, plan_id: int):
         account_ids = [account.id]
         try:
             if decision == ACCEPT:
-                plans.accept_counter_offer(
-                    arrangement_id=arrangement.id, account_ids=account_ids, actor=_actor()
+                commands.accept_counter_offer(
+                    arrangement_id=arrangement.id, account_ids=account_ids, actor=actor()
                 )
                 return redirect(
                     url_for("portal.plan_done", reference=account.reference, plan_id=plan_id)
                 )
             if decision == DECLINE:
-                plans.decline_counter_offer(
-                    arrangement_id=arrangement.id, account_ids=account_ids, actor=_actor()
+                commands.decline_counter_offer(
+                    arrangement_id=arrangement.id, account_ids=account_ids, actor=actor()
                 )
                 flash(
                     "You have declined the offer. The bills are no longer in a payment plan",
@@ -489,7 +466,7 @@ def plan_counter_offer(reference: str, plan_id: int):
         plan=arrangement,
         form=form,
         schedule=schedule,
-        offer_summary=schedules.describe_schedule(schedule, arrangement.frequency.value),
+        offer_summary=wording.schedule_words(schedule, arrangement.frequency.value),
         original_summary=_original_summary(arrangement),
         ACCEPT=ACCEPT,
         DECLINE=DECLINE,

@@ -26,8 +26,9 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared import request_guard
+from shared.clock import as_london
 from shared.config import PROJECT_ROOT
-from shared.formatting import format_gbp, long_date
+from shared.formatting import format_gbp, london_day, london_time, long_date
 
 GOVUK_FRONTEND_DIR = PROJECT_ROOT / "static" / "govuk-frontend"
 
@@ -86,6 +87,12 @@ def init_app(app: Flask) -> None:
     app.context_processor(_council_context)
     # Every page, letter and PDF writes money and dates the same way.
     app.jinja_env.globals.update(gbp=format_gbp, long_date=long_date, cached=cached_fragment)
+    # Stored timestamps are naive UTC; people read them in England's time:
+    # `{{ stamp|london_time }}`, `long_date(stamp|london_day)` for the day alone, and
+    # `stamp|as_london` for an aware datetime (a <time> element's offset).
+    app.jinja_env.filters.update(
+        london_time=london_time, london_day=london_day, as_london=as_london
+    )
     app.add_url_rule(
         "/assets/<path:filename>", endpoint=ASSETS_ENDPOINT, view_func=_govuk_frontend_asset
     )

@@ -11,7 +11,7 @@ asked for payment get one: not organisations (an I&E statement is a household's)
 not the deceased, not anyone in Breathing Space.
 
 The rows are built here and bulk-written like the rest of the demo, not made by
-calling shared/services/plans.py, because the services stamp every change with
+calling shared/services/plans/, because the services stamp every change with
 the clock: a plan "set up three months ago" would be activated today, and the
 daily monitor, which counts only money allocated since activation, would then
 see none of its past instalments paid and break it on its first run. Each
@@ -26,10 +26,10 @@ monitor would have acted, which gives the instalment readings (paid_pence,
 paid_on, missed_on, reminded_at), the reminders, and the day a plan broke or
 was completed. What the services would have written alongside (the plan, its
 debts and schedule, the statement, the timeline entries and audit rows, in the
-services' words) is written too. Instalments are paid by ledger payments
-allocated to the plan's own invoices, made after the plan became active, so the
-monitor reads them as the plan's money; running it on the day of seeding
-changes nothing.
+services' own words from shared/services/plans/wording.py) is written too.
+Instalments are paid by ledger payments allocated to the plan's own invoices, made
+after the plan became active, so the monitor reads them as the plan's money;
+running it on the day of seeding changes nothing.
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ from shared.models import (
     DebtorAccount,
     DebtorKind,
     Invoice,
-    PlanPolicy,
     ServiceDepartment,
 )
 from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.money import format_gbp
-from shared.services.plans import PolicyValues, Terms
+from shared.services.plans import policy, reads, wording
+from shared.services.plans.terms import Terms
 
 # The kinds of plan, hardest to find a debtor for first: each candidate debtor is
 # offered the kinds in this order, so the few debtors owing over the team-leader
@@ -173,9 +173,11 @@ CANDIDATE_CHUNK = 2_000
 MAX_DEBTS = 4  # a plan covers at most this many invoices (the debtor's oldest)
 MAX_DEBTS_TEAM_LEADER = 8  # ... or this many when it has to reach the team-leader total
 _MONITOR_TIME = time(6, 0)  # the daily monitor's cron (shared/jobs/cron_config.py)
+# Stands for the plan's id in the monitor's words (wording.payment_missed, ...) until the
+# plan is written and has one.
+PLAN_ID = "{id}"
 _DAYS_APART = {"weekly": 7, "fortnightly": 14, "four_weekly": 28}
 _PLAN_MONTHS = {"weekly": 52 / 12, "fortnightly": 26 / 12, "four_weekly": 13 / 12, "monthly": 1}
-_LEGAL_STAGES = frozenset({"referred_legal", "referred_enforcement"})
 # How often debtors choose to pay (monthly most, as most are paid monthly).
 _FREQUENCIES = (("monthly", 60), ("fortnightly", 20), ("weekly", 10), ("four_weekly", 10))
 _APPROVAL_NOTES = (
@@ -309,15 +311,6 @@ def _json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _schedule_words(schedule, frequency: str) -> str:
-    return schedules.describe_schedule(schedule, frequency)
-
-
-def _broken_reason(missed: int) -> str:
-    # shared/services/plan_monitor.py's wording
-    return f"{missed} payment{'s' if missed != 1 else ''} missed"
-
-
 class PlanMaker:
     """Builds plans for candidate debtors and collects their rows, a chunk at a time."""
 
@@ -401,14 +394,14 @@ class PlanMaker:
         return chosen if chosen and total >= min_total else None
 
     def evaluate(self, debts: Sequence[Debt], schedule, frequency: str, statement):
-        """Every department's rules, as shared/services/plans.py evaluates a proposal:
+        """Every department's rules, as shared/services/plans/reads.py evaluates a proposal:
         (outcome, rules, needs an I&E statement, needs a team leader)."""
         total = sum(d.outstanding_pence for d in debts)
         proposal = plan_policy.Proposal.for_schedule(
             schedule,
             frequency,
             months_since_broken_plan=None,  # a new batch's debtors have never had a plan
-            legal_referral=any(d.stage in _LEGAL_STAGES for d in debts),
+            legal_referral=any(d.stage in reads.LEGAL_STAGES for d in debts),
             statement=None if statement is None else Statement.from_amounts(statement),
         )
         policies = [self.policies[i] for i in sorted({d.department_id for d in debts})]
@@ -746,14 +739,14 @@ class PlanMaker:
             )
         reason = (
             f"We agree plans of up to {months} months for these bills: "
-            f"{left_over}we can offer {_schedule_words(schedule, 'monthly')}"
+            f"{left_over}we can offer {wording.schedule_words(schedule, 'monthly')}"
         )
         staff = rng.choice(self.leaders) if plan.needs_leader else self.officer
         original = asked_terms.as_dict()
         plan.events.append(
             _Event(
                 offered_at,
-                "Payment plan counter-offer made: " + _schedule_words(schedule, "monthly"),
+                wording.counter_offer_made(wording.schedule_words(schedule, "monthly")),
                 reason,
                 staff,
                 "plan.counter_offered",
@@ -796,7 +789,7 @@ class PlanMaker:
         plan.events.append(
             _Event(
                 decided,
-                f"Payment plan of {format_gbp(total)} rejected",
+                wording.plan_rejected(total),
                 reason,
                 staff,
                 "plan.rejected",
@@ -806,7 +799,7 @@ class PlanMaker:
         )
         plan.status = "cancelled"
         plan.decided_by, plan.decided_at, plan.decision_reason = staff, decided, reason
-        plan.ended_at, plan.end_reason = decided, f"Rejected: {reason}"
+        plan.ended_at, plan.end_reason = decided, wording.rejected_end_reason(reason)
         return plan
 
     # -- the steps every plan shares ------------------------------------------------------
@@ -856,8 +849,7 @@ class PlanMaker:
             plan.events.append(
                 _Event(
                     at - timedelta(minutes=self.rng.randint(3, 20)),
-                    "Income and expenditure statement sent: disposable income "
-                    f"{format_gbp(disposable)} a month",
+                    wording.statement_sent(disposable),
                     staff_id=self.officer,
                     action="income_expenditure.submitted",
                     audit_object="income_expenditure_statement",
@@ -882,23 +874,23 @@ class PlanMaker:
                 },
             )
         )
-        words = _schedule_words(schedule, frequency)
+        words = wording.schedule_words(schedule, frequency)
         if outcome == plan_policy.APPROVE and not needs_leader:
             plan.events.append(
                 _Event(
                     at,
-                    f"Payment plan of {format_gbp(total)} set up: {words}",
-                    "Approved automatically: every policy rule passed",
+                    wording.plan_set_up(total, words),
+                    wording.APPROVED_AUTOMATICALLY_DETAIL,
                     self.officer,
                 )
             )
-            self._activate(plan, at, None, "Approved automatically")
+            self._activate(plan, at, None, wording.APPROVED_AUTOMATICALLY)
         else:
             plan.events.append(
                 _Event(
                     at,
-                    f"Payment plan of {format_gbp(total)} proposed: {words}",
-                    "Referred to an officer: " + ("; ".join(failed) or "a team leader must decide"),
+                    wording.plan_proposed(total, words),
+                    wording.referred_detail(failed),
                     self.officer,
                 )
             )
@@ -915,11 +907,9 @@ class PlanMaker:
             return False
         at = self.office_time(day)
         note = self.rng.choice(_APPROVAL_NOTES)
-        plan.events.append(
-            _Event(at, f"Payment plan of {format_gbp(plan.total)} approved", note, staff)
-        )
+        plan.events.append(_Event(at, wording.plan_approved(plan.total), note, staff))
         plan.decision_reason = note
-        self._activate(plan, at, staff, "Approved by an officer")
+        self._activate(plan, at, staff, wording.APPROVED_BY_OFFICER)
         return True
 
     def _activate(self, plan: _Plan, at: datetime, staff: int | None, reason: str) -> None:
@@ -1031,18 +1021,16 @@ class PlanMaker:
                 plan.events.append(
                     _Event(
                         at,
-                        f"Payment plan {{id}}: payment {sequence} of {format_gbp(pence)} "
-                        f"due {due:%d/%m/%Y} missed",
-                        "Missed-payment reminder sent",
+                        wording.payment_missed(PLAN_ID, sequence, pence, due),
+                        wording.MISSED_REMINDER_SENT,
                     )
                 )
             else:
                 plan.events.append(
                     _Event(
                         at,
-                        f"Payment plan {{id}}: reminder that payment {sequence} of "
-                        f"{format_gbp(pence)} is due {due:%d/%m/%Y}",
-                        "Sent with a link to pay online",
+                        wording.payment_due_reminder(PLAN_ID, sequence, pence, due),
+                        wording.DUE_REMINDER_SENT,
                     )
                 )
         if monitored.ended is None:
@@ -1050,26 +1038,24 @@ class PlanMaker:
         at = datetime.combine(monitored.ended_on, _MONITOR_TIME)
         plan.status, plan.ended_at = monitored.ended, at
         if monitored.ended == "completed":
-            plan.end_reason = "Paid in full"
+            plan.end_reason = wording.PAID_IN_FULL
             plan.events.append(
                 _Event(
                     at,
-                    f"Payment plan {{id}} of {format_gbp(plan.total)} completed: paid in full",
+                    wording.plan_completed(PLAN_ID, plan.total),
                     action="plan.completed",
                     before={"status": "active"},
                     after={"status": "completed"},
                 )
             )
             return
-        reason = _broken_reason(monitored.missed)
+        reason = wording.broken_reason(monitored.missed)
         plan.end_reason = reason
         plan.events.append(
             _Event(
                 at,
-                f"Payment plan {{id}} of {format_gbp(plan.total)} broken: {reason}",
-                f"{format_gbp(monitored.unpaid_pence)} of the plan unpaid. Its debts return to "
-                "recovery at the stage they had when the plan began; the plan is on the "
-                "broken plans queue.",
+                wording.plan_broken(PLAN_ID, plan.total, reason),
+                wording.broken_detail(monitored.unpaid_pence),
                 action="plan.broken",
                 before={"status": "active"},
                 # The debts were at these stages all along (debts_at), so none is restored.
@@ -1170,7 +1156,7 @@ class PlanMaker:
                         plan.account_id,
                         stamp,
                         kind,
-                        event.summary.replace("{id}", str(arrangement_id)),
+                        event.summary.replace(PLAN_ID, str(arrangement_id)),
                         event.detail,
                         None,
                         None,
@@ -1243,18 +1229,8 @@ class PlanMaker:
 
 def load_policies() -> dict[int, tuple[plan_policy.PlanPolicy, int]]:
     """Each department's plan policy (the default where it has none) and its team-leader
-    total, as shared/services/plans.py reads them when a plan is proposed."""
-    names = dict(db.session.execute(sa.select(ServiceDepartment.id, ServiceDepartment.name)).all())
-    stored = {row.department_id: row for row in db.session.scalars(sa.select(PlanPolicy))}
-    policies = {}
-    for department_id, name in names.items():
-        values = PolicyValues.of(stored.get(department_id))
-        rules = {k: v for k, v in values.as_dict().items() if k != "team_leader_above_pence"}
-        policies[department_id] = (
-            plan_policy.PlanPolicy(**rules, department=name),
-            values.team_leader_above_pence,
-        )
-    return policies
+    total, as the plans services read them when a plan is proposed."""
+    return policy.department_rules(db.session.scalars(sa.select(ServiceDepartment.id)).all())
 
 
 def in_live_plan() -> sa.Exists:

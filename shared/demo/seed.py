@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
+from shared import clock
 from shared.demo import catalogue
 from shared.demo import plans as demo_plans
 from shared.demo.generate import (
@@ -130,7 +131,7 @@ def seed_demo(
     return rows added per table."""
     if debtors < 0:
         raise ValueError("debtors must not be negative")
-    today = today or date.today()
+    today = today or clock.today()
     department_ids, departments_created = ensure_departments()
     staff_ids, staff_created = ensure_staff()
     counts = {"service_departments": departments_created, "staff_users": staff_created}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from redis import Redis
 from rq import get_current_job
 
+from shared.clock import utcnow
 from shared.jobs.queues import redis_connection
 
 HEARTBEAT_KEY = "recovery:scheduler:heartbeat"
@@ -34,7 +35,7 @@ def _connection() -> Redis:
 def heartbeat(redis: Redis | None = None) -> str:
     """Record now (UTC, ISO 8601) under HEARTBEAT_KEY with a TTL; returns what was written."""
     connection = redis if redis is not None else _connection()
-    stamp = datetime.now(UTC).isoformat()
+    stamp = utcnow().replace(tzinfo=UTC).isoformat()
     connection.set(HEARTBEAT_KEY, stamp, ex=HEARTBEAT_TTL_SECONDS)
     return stamp
 

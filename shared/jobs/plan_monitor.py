@@ -19,6 +19,7 @@ from rq import Queue, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from shared import clock
 from shared.jobs.context import app_context
 
 logger = logging.getLogger(__name__)
@@ -78,12 +79,10 @@ def enqueue_plan_monitor(connection: Redis, day: date) -> bool:
 
 def enqueue_todays_plan_monitor() -> bool:
     """The scheduler's daily entry: queue today's monitor on the scheduler's Redis."""
-    from shared.models.base import utcnow
-
     job = get_current_job()
     if job is not None:
-        return enqueue_plan_monitor(job.connection, utcnow().date())
+        return enqueue_plan_monitor(job.connection, clock.today())
     with app_context() as app:
         from shared.jobs.queues import redis_connection
 
-        return enqueue_plan_monitor(redis_connection(str(app.config["REDIS_URL"])), utcnow().date())
+        return enqueue_plan_monitor(redis_connection(str(app.config["REDIS_URL"])), clock.today())

@@ -16,6 +16,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from shared import clock
 from shared.domain.names import display_name
 from shared.domain.vat import VatRate
 from shared.extensions import db
@@ -618,7 +619,7 @@ def _allocation_row(r) -> AllocationRow:
     amount = int(r.amount_pence)
     if amount < 0:
         words = f"{words} taken back"
-    return AllocationRow(r.created_at.date(), words, amount)
+    return AllocationRow(clock.london_day(r.created_at), words, amount)
 
 
 def invoice_page(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from shared import clock
 from shared.domain import approvals as rules
 from shared.extensions import db
 from shared.models import (
@@ -81,7 +82,7 @@ def _items(where, today: date) -> list[QueueItem]:
                 requested_by=requester,
                 requested_by_id=request.requested_by_staff_id,
                 requested_at=request.requested_at,
-                age_days=(today - request.requested_at.date()).days,
+                age_days=(today - clock.london_day(request.requested_at)).days,
                 reason_words=words,
                 reason=request.reason or "",
                 about=about,

@@ -15,11 +15,12 @@ approvers post it once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
 
+from shared import clock
 from shared.domain import approvals as rules
 from shared.domain.permissions import Permission, role_has
 from shared.extensions import db
@@ -95,7 +96,7 @@ def period_since(today: date | None = None) -> date:
     months = int(
         current_app.config.get("APPROVAL_LIMIT_PERIOD_MONTHS", rules.DEFAULT_LIMIT_PERIOD_MONTHS)
     )
-    return rules.period_start(today or utcnow().date(), months)
+    return rules.period_start(today or clock.today(), months)
 
 
 def running_total(staff_id: int, account_id: int, kind: ApprovalKind, since: date) -> int:
@@ -107,7 +108,7 @@ def running_total(staff_id: int, account_id: int, kind: ApprovalKind, since: dat
                 ApprovalRequest.requested_by_staff_id == staff_id,
                 ApprovalRequest.account_id == account_id,
                 ApprovalRequest.kind == kind,
-                ApprovalRequest.requested_at >= datetime.combine(since, time.min),
+                ApprovalRequest.requested_at >= clock.day_starts(since),
                 ApprovalRequest.status.in_([ApprovalStatus.PENDING, ApprovalStatus.APPROVED]),
             )
         )

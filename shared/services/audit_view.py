@@ -8,10 +8,11 @@ costs what the first does on a log of millions of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from shared import clock
 from shared.extensions import db
 from shared.models import ActorType, AuditLog, DebtorAccount, PortalUser, StaffUser
 
@@ -85,10 +86,11 @@ def audit_page(wanted: AuditFilter, *, before_id: int | None = None) -> AuditPag
         if account_id is None:
             raise NoSuchAccount(wanted.account_reference)
         query = query.where(AuditLog.account_id == account_id)
+    # The dates are days in England, as the page shows the times.
     if wanted.on_or_after is not None:
-        query = query.where(AuditLog.occurred_at >= datetime.combine(wanted.on_or_after, time()))
+        query = query.where(AuditLog.occurred_at >= clock.day_starts(wanted.on_or_after))
     if wanted.on_or_before is not None:
-        next_day = datetime.combine(wanted.on_or_before + timedelta(days=1), time())
+        next_day = clock.day_starts(wanted.on_or_before + timedelta(days=1))
         query = query.where(AuditLog.occurred_at < next_day)
     if before_id is not None:
         query = query.where(AuditLog.id < before_id)

@@ -25,14 +25,6 @@ def account_balance(account_id: int) -> int:
     return int(total)
 
 
-def _allocated_by_invoice():
-    return (
-        sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount_pence).label("allocated"))
-        .group_by(Allocation.invoice_id)
-        .subquery()
-    )
-
-
 def invoice_outstanding(invoice_id: int) -> int:
     allocated = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0)).where(

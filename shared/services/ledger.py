@@ -17,6 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from shared import clock
 from shared.domain.allocation import AllocationError, allocate_by_default, check_explicit
 from shared.domain.vat import VatRate, vat_on
 from shared.extensions import db
@@ -32,7 +33,6 @@ from shared.models import (
     ServiceDepartment,
     VerificationStatus,
 )
-from shared.models.base import utcnow
 from shared.money import format_gbp
 from shared.services import allocation_targets, balances, unallocated
 from shared.services.actors import Actor
@@ -93,7 +93,7 @@ def _add_entry(
     account: DebtorAccount, kind: EntryKind, amount_pence: int, actor: Actor, **fields
 ) -> LedgerEntry:
     """Append one ledger entry (dated today unless told) and give it an id."""
-    fields.setdefault("effective_date", utcnow().date())
+    fields.setdefault("effective_date", clock.today())
     entry = LedgerEntry(
         account_id=account.id,
         kind=kind,
@@ -141,7 +141,7 @@ def _plan(available: int, account_id: int, requested: Requested | None) -> list[
         if requested is None:
             # Nobody chose: held invoices are left alone, the plan's are paid first.
             held, in_plan = allocation_targets.held_and_in_plan(
-                account_id, [i.invoice_id for i in items], utcnow().date()
+                account_id, [i.invoice_id for i in items], clock.today()
             )
             return allocate_by_default(available, items, held=held, in_plan=in_plan)
         return check_explicit(available, items, requested)
@@ -321,7 +321,7 @@ def post_payment(
         method=method,
         external_reference=external_reference,
         reason=note,
-        effective_date=effective_date or utcnow().date(),
+        effective_date=effective_date or clock.today(),
     )
     _apply_allocations(entry, plan, actor)
     allocated = sum(a for _, a in plan)

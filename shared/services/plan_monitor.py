@@ -41,6 +41,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from shared import clock
 from shared.domain import holds as hold_rules
 from shared.domain.plan_monitoring import DUE, MISSED, PAID, PART_PAID, Assessment, assess
 from shared.extensions import db
@@ -63,6 +64,7 @@ from shared.money import format_gbp
 from shared.services.actors import SYSTEM
 from shared.services.history import record_audit, record_timeline
 from shared.services.notifications import Message, notify_debtors
+from shared.services.plans import wording
 
 BATCH_SIZE = 500
 AUDIT_OBJECT = "arrangement"
@@ -143,7 +145,7 @@ def run(
     batch_size: int = BATCH_SIZE,
 ) -> MonitorCounts:
     """Monitor every active plan for the day `on` (default today); commits per page."""
-    on = on or utcnow().date()
+    on = on or clock.today()
     config = current_app.config
     tolerance = (
         int(config.get("PLAN_MISSED_TOLERANCE_DAYS", 7))
@@ -385,12 +387,13 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
         record_timeline(
             plan.account_id,
             SYSTEM,
-            f"Payment plan {plan.id}: payment {reading.sequence} of "
-            f"{format_gbp(reading.amount_pence)} due {reading.due_date:%d/%m/%Y} missed",
+            wording.payment_missed(
+                plan.id, reading.sequence, reading.amount_pence, reading.due_date
+            ),
             detail=(
-                "Missed-payment reminder sent"
+                wording.MISSED_REMINDER_SENT
                 if written.get(missed_dedupe_key(reading.id)) is not None
-                else "No reminder sent: no mobile, email or postal address on file"
+                else wording.NO_WAY_TO_REACH
             ),
         )
     if reminded:
@@ -533,10 +536,6 @@ def _end(plan_ids: list[int], status: ArrangementStatus, reason: str) -> set[int
     )
 
 
-def _broken_reason(missed: int) -> str:
-    return f"{missed} payment{'s' if missed != 1 else ''} missed"
-
-
 def _break(
     broken: list[tuple[_Plan, Assessment]],
     debts: dict[int, list[tuple[int, str | None]]],
@@ -546,7 +545,7 @@ def _break(
     """Active -> broken; adds the notices to `notices` for the caller to send."""
     by_reason: dict[str, list[int]] = defaultdict(list)
     for plan, assessment in broken:
-        by_reason[_broken_reason(assessment.missed)].append(plan.id)
+        by_reason[wording.broken_reason(assessment.missed)].append(plan.id)
     ended: set[int] = set()
     for reason, plan_ids in by_reason.items():
         ended |= _end(plan_ids, ArrangementStatus.BROKEN, reason)
@@ -580,16 +579,13 @@ def _break(
             ],
         )
     for plan, assessment in broken:
-        reason = _broken_reason(assessment.missed)
+        reason = wording.broken_reason(assessment.missed)
         owed = sum(s.owed_pence for s in assessment.instalments)
         record_timeline(
             plan.account_id,
             SYSTEM,
-            f"Payment plan {plan.id} of {format_gbp(plan.total_pence)} broken: {reason}",
-            detail=(
-                f"{format_gbp(owed)} of the plan unpaid. Its debts return to recovery at the "
-                "stage they had when the plan began; the plan is on the broken plans queue."
-            ),
+            wording.plan_broken(plan.id, plan.total_pence, reason),
+            detail=wording.broken_detail(owed),
         )
         record_audit(
             SYSTEM,
@@ -639,14 +635,14 @@ def _complete(
     notices: list[tuple[DebtorAccount, Message, str]],
 ) -> int:
     """Active -> completed; adds the notices to `notices` for the caller to send."""
-    ended = _end([p.id for p in completed], ArrangementStatus.COMPLETED, "Paid in full")
+    ended = _end([p.id for p in completed], ArrangementStatus.COMPLETED, wording.PAID_IN_FULL)
     for plan in completed:
         if plan.id not in ended:
             continue
         record_timeline(
             plan.account_id,
             SYSTEM,
-            f"Payment plan {plan.id} of {format_gbp(plan.total_pence)} completed: paid in full",
+            wording.plan_completed(plan.id, plan.total_pence),
         )
         record_audit(
             SYSTEM,
@@ -706,12 +702,11 @@ def _remind_due(due_soon, accounts, held_back) -> int:
         record_timeline(
             plan.account_id,
             SYSTEM,
-            f"Payment plan {plan.id}: reminder that payment {reading.sequence} of "
-            f"{format_gbp(owed)} is due {reading.due_date:%d/%m/%Y}",
+            wording.payment_due_reminder(plan.id, reading.sequence, owed, reading.due_date),
             detail=(
-                "Sent with a link to pay online"
+                wording.DUE_REMINDER_SENT
                 if written.get(due_dedupe_key(reading.id)) is not None
-                else "No reminder sent: no mobile, email or postal address on file"
+                else wording.NO_WAY_TO_REACH
             ),
         )
     return len(fresh)

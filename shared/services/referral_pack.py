@@ -19,7 +19,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from shared import pdf
+from shared import clock, pdf
 from shared.domain.referrals import PACK_COLUMNS
 from shared.extensions import db
 from shared.models import (
@@ -163,7 +163,7 @@ def referred_statement(referral: EnforcementReferral) -> ReferredStatement:
     ):
         amount = int(r.amount_pence)
         words = f"{_credit_words(EntryKind(r.kind), r.method, amount)} (invoice {r.number})"
-        items.append((r.created_at.date(), 1, words, -amount))
+        items.append((clock.london_day(r.created_at), 1, words, -amount))
     running, lines = 0, []
     for day, _, words, amount in sorted(items, key=lambda item: (item[0], item[1])):
         running += amount

@@ -5,10 +5,11 @@ filter, beside the entries on a wide screen and behind a button on a narrow one.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from shared import clock
 from shared.domain.holds import HoldTerms
 from shared.models import ContactKind, HoldKind, StaffRole
 from shared.services import approvals, contacts, holds, ledger
@@ -19,7 +20,10 @@ from tests.factories import make_account, make_department, make_staff
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long passphrase"
-TODAY = date.today()
+# The app under test runs in a live server that Chromium talks to on real time
+# (cookie expiry, card events), so these tests cannot freeze the clock: they read
+# the app's own business day instead of the machine's local date.
+TODAY = clock.today()
 
 
 def _debt_written_off_in_part(requester_id: int, surname: str, pence: int) -> str:

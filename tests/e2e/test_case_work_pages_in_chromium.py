@@ -3,10 +3,11 @@ used the way an officer would and scanned by axe, errors included."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from shared import clock
 from shared.models import StaffRole
 from shared.services import ledger
 from shared.services.actors import SYSTEM
@@ -21,7 +22,7 @@ def test_an_officer_records_a_call_places_and_lifts_a_hold_and_sees_the_diary(
     live_server, page_factory
 ):
     app, base = live_server
-    today = date.today()
+    today = clock.today()  # a live server on real time: see tests/frozen_clock.py
     with app.app_context():
         make_staff(StaffRole.OFFICER, email="olly@council.example", password="a long passphrase")
         account = make_account(surname="Archer")

@@ -4,11 +4,12 @@ requests a write-off above their limit; a team leader approves it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from shared import clock
 from shared.extensions import db
 from shared.models import ApprovalRequest, ApprovalStatus, EntryKind, LedgerEntry, StaffRole
 from shared.services import balances, ledger
@@ -25,7 +26,7 @@ def test_an_officer_works_a_case_and_a_team_leader_approves_the_write_off(
     live_server, page_factory
 ):
     app, base = live_server
-    today = date.today()
+    today = clock.today()  # a live server on real time: see tests/frozen_clock.py
     with app.app_context():
         make_staff(
             StaffRole.OFFICER,

@@ -5,12 +5,13 @@ axe runs on every page of the way."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from shared import clock
 from shared.extensions import db
 from shared.models import (
     Arrangement,
@@ -44,7 +45,7 @@ def test_a_referred_plan_is_counter_offered_accepted_and_shown_on_the_account(
     live_server, page_factory
 ):
     app, base = live_server
-    today = date.today()
+    today = clock.today()  # a live server on real time: see tests/frozen_clock.py
     start = today + timedelta(days=7)
     with app.app_context():
         make_staff(StaffRole.OFFICER, email="olly@council.example", password=STAFF_PASSWORD)

@@ -20,6 +20,9 @@ from shared.services import balances, ledger
 from shared.services.actors import SYSTEM, staff
 from shared.services.errors import Conflict, InvalidRequest
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
+
+pytestmark = frozen_clock
 
 
 @pytest.fixture
@@ -286,7 +289,7 @@ def test_a_payment_nobody_allocated_leaves_a_disputed_invoice_alone(book):
     disputed = invoice("D1", 3_000, date(2026, 2, 1))  # the oldest
     queried = invoice("Q1", 1_000, date(2026, 2, 15))
     newer = invoice("N1", 5_000, date(2026, 3, 1))
-    today = date.today()
+    today = TODAY
     _hold(account, officer, "dispute", disputed.id, today)
     _hold(account, officer, "query", queried.id, today)
 
@@ -303,7 +306,7 @@ def test_money_left_when_every_unheld_invoice_is_paid_stays_as_unallocated_credi
     account, officer, invoice = book
     disputed = invoice("D1", 3_000, date(2026, 2, 1))
     other = invoice("N1", 1_000, date(2026, 3, 1))
-    _hold(account, officer, "dispute", disputed.id, date.today())
+    _hold(account, officer, "dispute", disputed.id, TODAY)
 
     ledger.record_payment(
         account_id=account.id, amount_pence=2_500, method=PaymentMethod.CHEQUE, actor=SYSTEM
@@ -317,7 +320,7 @@ def test_money_left_when_every_unheld_invoice_is_paid_stays_as_unallocated_credi
 def test_an_officer_may_still_allocate_to_a_disputed_invoice_by_choosing_it(book):
     account, officer, invoice = book
     disputed = invoice("D1", 3_000, date(2026, 2, 1))
-    _hold(account, officer, "dispute", disputed.id, date.today())
+    _hold(account, officer, "dispute", disputed.id, TODAY)
 
     ledger.record_payment(
         account_id=account.id,
@@ -336,7 +339,7 @@ def test_a_promise_to_pay_does_not_hold_money_back_from_its_invoice(book):
     from shared.domain.holds import HoldTerms
     from shared.services import holds
 
-    today = date.today()
+    today = TODAY
     holds.place_hold(
         account.id,
         HoldTerms(
@@ -369,7 +372,7 @@ def test_a_payment_from_a_debtor_in_a_plan_goes_to_the_plans_invoices_first(book
     plans.propose(
         account_id=account.id,
         invoice_ids=[planned.id],
-        terms=plans.Terms(Frequency.MONTHLY, date.today() + timedelta(days=7), count=3),
+        terms=plans.Terms(Frequency.MONTHLY, TODAY + timedelta(days=7), count=3),
         payment_route=PaymentRoute.CARD,
         actor=SYSTEM,
     )

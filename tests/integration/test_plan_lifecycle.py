@@ -3,7 +3,7 @@ approve, reject or counter-offer, the debtor accepts or declines."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,8 +24,9 @@ from shared.services import actors, ledger, plans
 from shared.services.actors import SYSTEM
 from shared.services.errors import Forbidden, InvalidRequest
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture

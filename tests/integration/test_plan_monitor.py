@@ -29,8 +29,9 @@ from shared.models import (
 from shared.services import actors, holds, ledger, plan_monitor, plans
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 
-TODAY = date.today()
+pytestmark = frozen_clock
 START = TODAY + timedelta(days=7)  # the first instalment's due date
 INSTALMENT = 3_000  # four monthly instalments of £30.00
 

@@ -10,6 +10,7 @@ from shared.domain.allocation import (
     allocate_by_default,
     allocate_oldest_first,
     check_explicit,
+    fit_to_outstanding,
 )
 
 ITEMS = [
@@ -108,3 +109,19 @@ def test_the_default_never_touches_a_held_invoice_and_pays_the_plan_before_anyth
     )
     if any(i not in in_plan for i in paid):  # money reached the rest only once the plan was paid
         assert sum(a for i, a in paid.items() if i in in_plan) == plan_owed
+
+
+def test_a_late_payment_for_an_earlier_choice_is_cut_to_what_each_invoice_owes_now():
+    # Chosen when 3 owed 500p and 1 owed 1000p; meanwhile 3 was paid down to 200p.
+    items = [OpenItem(3, date(2026, 3, 1), 200), OpenItem(1, date(2026, 1, 1), 1000)]
+    assert fit_to_outstanding(items, [(3, 500), (1, 400)]) == [(3, 200), (1, 400)]
+
+
+def test_a_late_payment_for_invoices_since_paid_in_full_keeps_nothing_for_them():
+    # Invoice 2 is no longer open (paid or credited): its share stays as account credit.
+    assert fit_to_outstanding(ITEMS, [(2, 300), (9, 100)]) == [(2, 200)]
+    assert fit_to_outstanding([OpenItem(5, date(2026, 1, 1), 0)], [(5, 100)]) == []
+
+
+def test_a_late_payment_naming_an_invoice_twice_never_pays_it_more_than_it_owes():
+    assert fit_to_outstanding(ITEMS, [(2, 150), (2, 150)]) == [(2, 150), (2, 50)]

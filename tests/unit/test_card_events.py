@@ -42,3 +42,14 @@ def test_the_same_amount_and_currency_in_any_case_is_no_mismatch():
 )
 def test_each_difference_is_named(reported, reason):
     assert payment_mismatch(4_500, "gbp", reported) == reason
+
+
+def test_a_currency_that_is_not_text_is_not_stated():
+    assert reported_payment({"amount_total": 500, "currency": 826}) == ReportedPayment(500, None)
+
+
+def test_a_long_reported_currency_is_quoted_to_ten_characters():
+    reported = ReportedPayment(500, "gbpgbpgbpgbpgbp")
+    assert payment_mismatch(500, "gbp", reported) == (
+        "it reported currency 'gbpgbpgbpg', not 'gbp'"
+    )

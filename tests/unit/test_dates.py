@@ -33,3 +33,10 @@ def test_years_nobody_means_and_other_scripts_digits_are_refused(typed):
 def test_the_years_from_1900_to_2199_are_accepted():
     assert parse_day("1/1/1900") == date(1900, 1, 1)
     assert parse_day("31/12/2199") == date(2199, 12, 31)
+
+
+def test_a_refused_date_says_what_was_typed_and_why():
+    with pytest.raises(ValueError, match=r"^not a date: '31st March'$"):
+        parse_day(" 31st March ")
+    with pytest.raises(ValueError, match=r"^year out of range: '1/1/1899'$"):
+        parse_day("1/1/1899")

@@ -187,3 +187,104 @@ def test_only_disputed_and_queried_invoices_are_held_from_a_default_allocation()
     assert held_from_allocation(holds, [1, 2, 3], TODAY + timedelta(days=11)) == frozenset()
     everything = [HoldInForce("dispute", None, TODAY, TODAY + timedelta(days=10))]
     assert held_from_allocation(everything, [1, 2], TODAY) == {1, 2}
+
+
+# --- edges and wording pinned by mutation testing (docs/mutation-testing.md) --------------
+
+
+def test_a_hold_may_start_30_days_ahead_and_end_on_its_first_day_or_today():
+    assert (
+        hold_problems(
+            HoldTerms("query", TODAY + timedelta(days=30), TODAY + timedelta(days=31)), TODAY
+        )
+        == {}
+    )
+    assert hold_problems(HoldTerms("dispute", TODAY, TODAY), TODAY) == {}
+    started = TODAY - timedelta(days=10)
+    assert hold_problems(HoldTerms("dispute", started, TODAY), TODAY) == {}
+    assert hold_problems(HoldTerms("dispute", started, TODAY - timedelta(days=1)), TODAY) == {
+        "expires_on": "End date must be today or in the future"
+    }
+
+
+def test_a_hold_may_last_exactly_a_year_including_a_leap_day():
+    assert hold_problems(HoldTerms("dispute", TODAY, TODAY + timedelta(days=366)), TODAY) == {}
+
+
+def test_a_promise_may_be_for_today_and_one_penny_but_not_yesterday_or_nothing():
+    today_penny = HoldTerms("promise_to_pay", TODAY, promise_date=TODAY, promise_amount_pence=1)
+    assert hold_problems(today_penny, TODAY) == {}
+    late = HoldTerms(
+        "promise_to_pay",
+        TODAY - timedelta(days=5),
+        promise_date=TODAY - timedelta(days=1),
+        promise_amount_pence=0,
+    )
+    assert hold_problems(late, TODAY) == {
+        "expires_on": "End date must be today or in the future",
+        "promise_date": "Promised date must be today or in the future",
+        "promise_amount": "Enter the amount they promised to pay",
+    }
+
+
+def test_only_a_promise_to_pay_ends_on_a_promised_date():
+    assert default_expiry(HoldTerms("dispute", TODAY, promise_date=TODAY)) is None
+
+
+def test_a_debtor_who_died_today_may_be_recorded():
+    assert hold_problems(HoldTerms("deceased", TODAY, date_of_death=TODAY), TODAY) == {}
+
+
+def test_a_crisis_space_is_placed_without_an_end_date_saying_why_one_is_refused():
+    crisis = HoldTerms("breathing_space", TODAY, breathing_space_type="mental_health_crisis")
+    assert hold_problems(crisis, TODAY) == {}
+    with_end = HoldTerms(
+        "breathing_space",
+        TODAY,
+        TODAY + timedelta(days=60),
+        breathing_space_type="mental_health_crisis",
+    )
+    assert hold_problems(with_end, TODAY) == {
+        "expires_on": "Leave the end date blank: a mental health crisis Breathing Space lasts "
+        "until 30 days after the crisis treatment ends. Record that date when you are told"
+    }
+
+
+def test_the_end_of_crisis_treatment_is_refused_with_the_reason():
+    started = TODAY - timedelta(days=20)
+    assert crisis_space_end_problems(started, None, None, TODAY) == {
+        "treatment_ended_on": "Enter the date the crisis treatment ended"
+    }
+    assert crisis_space_end_problems(started, started - timedelta(days=1), None, TODAY) == {
+        "treatment_ended_on": "The treatment cannot end before the Breathing Space started"
+    }
+    assert crisis_space_end_problems(started, TODAY + timedelta(days=1), None, TODAY) == {
+        "treatment_ended_on": "The date the treatment ended must be today or earlier"
+    }
+    assert crisis_space_end_problems(started, TODAY, TODAY + timedelta(days=31), TODAY) == {
+        "space_ends_on": "A mental health crisis Breathing Space ends 30 days after the "
+        "treatment ends, on 30/12/2026: check the dates on the notice"
+    }
+
+
+def test_crisis_treatment_may_end_the_day_the_space_started_or_today():
+    started = TODAY - timedelta(days=20)
+    assert crisis_space_end_problems(started, started, started + timedelta(days=30), TODAY) == {}
+    assert crisis_space_end_problems(started, TODAY, TODAY + timedelta(days=30), TODAY) == {}
+
+
+def test_a_personal_representative_is_told_what_is_missing_and_what_an_email_looks_like():
+    assert representative_problems(Representative(address="1 High St")) == {
+        "representative_name": "Enter the personal representative's name",
+        "representative_capacity": "Enter the capacity they act in, for example executor",
+    }
+    email_problem = {
+        "representative_email": "Enter an email address in the correct format, "
+        "like name@example.com"
+    }
+    rep = Representative(name="Ann Archer", capacity="executor")
+    for bad in ("@example.com", "ann archer@example.com", "ann.example.com"):
+        assert representative_problems(Representative(rep.name, rep.capacity, email=bad)) == (
+            email_problem
+        )
+    assert representative_problems(Representative(rep.name, rep.capacity, email="ann@ex.com")) == {}

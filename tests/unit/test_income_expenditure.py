@@ -160,3 +160,17 @@ def test_a_plans_instalment_is_turned_into_its_monthly_equivalent_by_frequency()
 )
 def test_the_offers_share_of_disposable_income_is_a_whole_percentage(offer, disposable, share):
     assert offer_share(offer, disposable) == share
+
+
+def test_one_penny_left_over_still_gives_a_share_of_it():
+    assert offer_share(1, 1) == 100
+    assert offer_share(1, 0) is None
+
+
+def test_unknown_frequencies_lines_and_sections_are_refused_naming_them():
+    with pytest.raises(IncomeExpenditureError, match="^Choose how often to pay: weekly, "):
+        instalment_monthly_pence(1_000, "daily")
+    with pytest.raises(IncomeExpenditureError, match="^Not a statement line: bingo, horses$"):
+        Statement.from_amounts({"horses": 1, "bingo": 2})
+    with pytest.raises(IncomeExpenditureError, match="^Not a statement section: savings$"):
+        Statement.from_amounts({}).section_total("savings")

@@ -20,3 +20,16 @@ def test_anything_but_up_to_nine_ascii_digits_is_not_a_whole_number(typed):
 
 def test_nine_digits_is_the_most_and_fits_an_integer_column():
     assert parse_whole_number("999999999") == 999_999_999 < 2**31 - 1
+
+
+def test_nothing_typed_is_not_a_number():
+    assert ascii_digits("") is False
+    assert parse_whole_number("") is None
+    assert parse_whole_number(None) is None
+    assert parse_whole_number(" , ") is None
+
+
+def test_the_digit_limit_asked_for_is_the_one_applied():
+    assert parse_whole_number("12345", max_digits=4) is None
+    assert parse_whole_number("1,234", max_digits=4) == 1234
+    assert parse_whole_number("1234567890") is None  # ten digits: over the default nine

@@ -177,6 +177,93 @@ def test_the_pack_row_refuses_an_unknown_destination():
         rules.pack_row(party, [debt()], destination="bailiff", referred_on=TODAY, officer="x")
 
 
+# --- wording and edges pinned by mutation testing (docs/mutation-testing.md) ---------------
+
+
+def test_a_deceased_debtor_is_refused_with_the_officers_next_step():
+    expected = (
+        "The debtor is recorded as deceased, so nothing can be referred: "
+        "deal with the estate instead."
+    )
+    assert rules.why_not_referable(debt(), debtor(deceased=True), TODAY) == expected
+    assert rules.referral_problems([debt()], debtor(hold("deceased")), TODAY) == [expected]
+
+
+def test_an_account_wide_breathing_space_hold_refuses_like_the_accounts_own_dates():
+    expected = (
+        "The debtor is in Breathing Space, so nothing can be referred: "
+        "no enforcement action is allowed until it ends."
+    )
+    assert rules.why_not_referable(debt(), debtor(hold("breathing_space")), TODAY) == expected
+    assert rules.referral_problems([debt()], debtor(breathing_space=True), TODAY) == [expected]
+
+
+def test_a_deceased_hold_on_one_invoice_refuses_that_invoice_saying_the_debtor_died():
+    died = hold("deceased", invoice_id=1)
+    assert rules.why_not_referable(debt("A", invoice_id=1), debtor(died), TODAY) == (
+        "Invoice A is on hold because the debtor has died."
+    )
+
+
+def test_a_hold_with_no_end_date_is_named_without_one():
+    assert rules.why_not_referable(debt("INV7"), debtor(hold("dispute")), TODAY) == (
+        "Invoice INV7 is on a dispute hold and cannot be referred."
+    )
+
+
+def test_a_hold_kind_of_two_words_is_written_as_words():
+    promise = hold("promise_to_pay", expires=date(2026, 4, 3))
+    assert rules.why_not_referable(debt("INV7"), debtor(promise), TODAY) == (
+        "Invoice INV7 is on a promise to pay hold until 3 April 2026 and cannot be referred."
+    )
+
+
+def test_the_hold_named_is_the_one_covering_this_invoice_not_anothers_or_an_ended_one():
+    others = (
+        hold("dispute", invoice_id=2, expires=TODAY + timedelta(days=3)),
+        hold("dispute", invoice_id=1, expires=TODAY - timedelta(days=1)),
+        hold("query", invoice_id=1, expires=TODAY + timedelta(days=5)),
+    )
+    assert rules.why_not_referable(debt("A", invoice_id=1), debtor(*others), TODAY) == (
+        "Invoice A is on a query hold until 1 April 2026 and cannot be referred."
+    )
+
+
+def test_a_debt_owing_a_single_penny_may_still_be_referred():
+    assert rules.why_not_referable(debt(outstanding=1), debtor(), TODAY) is None
+
+
+def test_a_debt_in_an_active_arrangement_is_refused_saying_what_to_do_first():
+    assert rules.why_not_referable(debt(in_active_arrangement=True), debtor(), TODAY) == (
+        "Invoice INV1 is covered by an active arrangement: cancel or break the arrangement first."
+    )
+
+
+def test_the_chosen_debts_are_judged_on_the_day_given():
+    dispute = hold("dispute", invoice_id=1, expires=TODAY + timedelta(days=2))
+    chosen = [debt("A", invoice_id=1)]
+    assert rules.referral_problems(chosen, debtor(dispute), TODAY) == [
+        "Invoice A is on a dispute hold until 29 March 2026 and cannot be referred."
+    ]
+    assert rules.referral_problems(chosen, debtor(dispute), TODAY + timedelta(days=3)) == []
+
+
+def test_the_pack_refuses_non_pence_amounts_and_an_empty_referral_saying_why():
+    with pytest.raises(TypeError, match="^money must be integer pence$"):
+        rules.pounds(True)
+    party = rules.PackParty("T1", "A", [], "", None, None)
+    with pytest.raises(ValueError, match="^a referral needs at least one debt$"):
+        rules.pack_row(party, [], destination=rules.LEGAL, referred_on=TODAY, officer="x")
+    with pytest.raises(ValueError, match="^unknown destination 'bailiff'$"):
+        rules.pack_row(party, [debt()], destination="bailiff", referred_on=TODAY, officer="x")
+
+
+def test_a_pack_row_without_an_email_leaves_the_column_empty():
+    party = rules.PackParty("T1", "A", ["1 High St"], "AB1 2CD", None, "01632 960000")
+    row = rules.pack_row(party, [debt()], destination=rules.LEGAL, referred_on=TODAY, officer="x")
+    assert (row["email"], row["phone"]) == ("", "01632 960000")
+
+
 def test_the_domain_module_imports_neither_flask_nor_sqlalchemy():
     tree = ast.parse(Path(rules.__file__).read_text())
     imported = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.search_query import SearchKind, parse, phone_digits
+from shared.domain.search_query import SearchKind, SearchQuery, parse, phone_digits
 
 
 def test_nothing_typed_is_an_empty_search():
@@ -80,3 +80,31 @@ def test_surname_comma_forename_is_understood():
 
 def test_names_with_apostrophes_and_hyphens_are_names():
     assert parse("O'Brien-Smith").kind == SearchKind.NAME
+
+
+# --- edges pinned by mutation testing (docs/mutation-testing.md) --------------------------
+
+
+def test_nothing_typed_searches_for_nothing():
+    assert parse(None) == parse("") == SearchQuery(SearchKind.EMPTY, "")
+
+
+def test_three_words_are_a_forename_then_a_two_word_surname():
+    query = parse("Alex  de Souza")
+    assert (query.forename, query.surname) == ("alex", "de souza")
+
+
+def test_a_surname_with_a_comma_in_the_forenames_splits_at_the_first_comma():
+    query = parse("Smith, Alex, Jr")
+    assert (query.surname, query.forename) == ("smith", "alex, jr")
+
+
+def test_stray_symbols_search_names_for_the_text_as_typed_in_lower_case():
+    assert parse("Smith & Co!") == SearchQuery(
+        SearchKind.NAME, "smith & co!", surname="smith & co!"
+    )
+
+
+def test_a_number_with_a_country_code_but_too_few_digits_is_not_a_phone_number():
+    assert phone_digits("+44 7700 90012") is None
+    assert phone_digits("+44 7700 900123") == "07700900123"

@@ -99,3 +99,15 @@ def test_only_someone_other_than_the_recorder_may_verify():
     assert verifier_refusal(2, 1) is None
     assert verifier_refusal(1, 1) == "You recorded this payment, so another officer must verify it"
     assert verifier_refusal(None, 1) == "Only a member of staff can verify a payment"
+
+
+def test_a_refusal_to_pay_out_your_own_credit_says_who_must_decide_instead():
+    assert decider_refusal("team_leader", 2, 1, credit_creator_ids={2}) == (
+        "You cannot approve a refund of credit you created (you recorded the payment "
+        "or asked for or approved the credit note): another team leader must"
+    )
+
+
+def test_a_limit_period_of_no_months_is_refused_saying_why():
+    with pytest.raises(ValueError, match="^a limit period is at least one month$"):
+        period_start(date(2026, 8, 31), 0)

@@ -40,3 +40,8 @@ def test_a_second_admin_is_needed_only_to_raise_a_limit_above_the_ceiling(
 def test_a_ceiling_of_nothing_sends_every_rise_to_a_second_admin():
     assert needs_second_admin(Limits(0, 0), Limits(1, 0), 0) is True
     assert needs_second_admin(Limits(5, 5), Limits(0, 0), 0) is False
+
+
+def test_a_write_off_limit_already_above_the_ceiling_and_left_alone_needs_no_second_admin():
+    # Only the refund limit moves, within the ceiling.
+    assert needs_second_admin(Limits(0, 900_000), Limits(10_000, 900_000), CEILING) is False

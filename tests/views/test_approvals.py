@@ -4,7 +4,7 @@ limit; every refund is queued; rejected with a note, or withdrawn by the request
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -25,10 +25,11 @@ from shared.models import (
 from shared.services import balances, ledger
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 QUEUE = "/backoffice/approvals"
 
 

@@ -6,7 +6,7 @@ test_no_server_error_on_any_input.py; these pin each case down.)"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +15,11 @@ from shared.models import EntryKind, LedgerEntry, PlanPolicy, StaffRole
 from shared.services import ledger
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_portal_login, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, sign_in_portal, title
 
-TODAY = date.today()
+pytestmark = frozen_clock
 MAXIMUM = "Amount must be £10,000,000.00 or less"
 
 

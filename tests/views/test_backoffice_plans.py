@@ -4,11 +4,12 @@ who may decide what, the broken-plans queue, and each department's policy."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from shared.clock import utcnow
 from shared.models import (
     Arrangement,
     ArrangementStatus,
@@ -23,11 +24,13 @@ from shared.models import (
 )
 from shared.services import ledger, plans
 from shared.services.actors import SYSTEM
+from shared.services.plans import queues
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import count_queries, csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 QUEUE = "/backoffice/plans"
 BROKEN = "/backoffice/plans/broken"
 POLICIES = "/backoffice/admin/plan-policies"
@@ -123,7 +126,7 @@ def test_the_queue_lists_plans_awaiting_a_decision_oldest_first_with_their_age(
     db.session.execute(
         sa.update(Arrangement)
         .where(Arrangement.id == older.id)
-        .values(created_at=datetime.now() - timedelta(days=5))
+        .values(created_at=utcnow() - timedelta(days=5))
     )
     db.session.commit()
     signed_in_session(client, officer)
@@ -362,7 +365,7 @@ def _broken(db, arrangement):
         .where(Arrangement.id == arrangement.id)
         .values(
             status=ArrangementStatus.BROKEN,
-            ended_at=datetime.now() - timedelta(days=2),
+            ended_at=utcnow() - timedelta(days=2),
             end_reason="Two payments missed",
         )
     )
@@ -521,7 +524,7 @@ def _plans_at(db, department, *created_at) -> list[Arrangement]:
 def _broken_at(db, department, *ended_at) -> list[Arrangement]:
     """Broken, unreviewed plans that broke at these times, in id order. A time of None
     is a plan broken before ended_at was recorded: it broke when last changed, 3 days ago."""
-    made = _plans_at(db, department, *[datetime.now()] * len(ended_at))
+    made = _plans_at(db, department, *[utcnow()] * len(ended_at))
     for arrangement, at in zip(made, ended_at, strict=True):
         db.session.execute(
             sa.update(Arrangement)
@@ -529,7 +532,7 @@ def _broken_at(db, department, *ended_at) -> list[Arrangement]:
             .values(
                 status=ArrangementStatus.BROKEN,
                 ended_at=at,
-                updated_at=datetime.now() - timedelta(days=3),
+                updated_at=utcnow() - timedelta(days=3),
             )
         )
     db.session.commit()
@@ -551,8 +554,8 @@ def _ranges(pages) -> list[str]:
 def test_the_decision_queue_pages_oldest_first_with_no_plan_repeated_or_skipped(
     client, db, department, officer, monkeypatch
 ):
-    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 3)
-    same_second = datetime.now().replace(microsecond=0) - timedelta(days=2)
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 3)
+    same_second = utcnow().replace(microsecond=0) - timedelta(days=2)
     # Four proposed in the same second, across the first page's end: their ids decide.
     made = _plans_at(
         db,
@@ -582,8 +585,8 @@ def test_the_decision_queue_pages_oldest_first_with_no_plan_repeated_or_skipped(
 def test_a_plan_decided_while_an_officer_pages_the_queue_moves_no_other_plan(
     client, db, department, officer, monkeypatch
 ):
-    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
-    made = _plans_at(db, department, *[datetime.now() - timedelta(days=d) for d in (5, 4, 3, 2)])
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 2)
+    made = _plans_at(db, department, *[utcnow() - timedelta(days=d) for d in (5, 4, 3, 2)])
     signed_in_session(client, officer)
     first = parse(client.get(QUEUE))
     next_page = first.select_one(".govuk-pagination__next a")["href"]
@@ -614,7 +617,7 @@ def test_a_plan_decided_while_an_officer_pages_the_queue_moves_no_other_plan(
 def test_a_cursor_no_page_made_shows_the_first_page_of_either_queue(
     client, db, department, officer, path, after
 ):
-    made = _plans_at(db, department, datetime.now())
+    made = _plans_at(db, department, utcnow())
     if path == BROKEN:
         _broken(db, made[0])
     signed_in_session(client, officer)
@@ -630,7 +633,7 @@ def test_a_cursor_no_page_made_shows_the_first_page_of_either_queue(
 def test_a_cursor_past_the_end_of_the_queue_says_so_and_links_back_to_the_start(
     client, db, department, officer
 ):
-    _plans_at(db, department, datetime.now() - timedelta(days=1))
+    _plans_at(db, department, utcnow() - timedelta(days=1))
     signed_in_session(client, officer)
 
     page = parse(client.get(QUEUE, query_string={"after": "2999-01-01T00:00:00.1"}))
@@ -643,8 +646,8 @@ def test_a_cursor_past_the_end_of_the_queue_says_so_and_links_back_to_the_start(
 def test_the_broken_queue_pages_longest_broken_first_including_plans_with_no_broken_date(
     client, db, department, officer, monkeypatch
 ):
-    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
-    tie = datetime.now().replace(microsecond=0) - timedelta(days=5)
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 2)
+    tie = utcnow().replace(microsecond=0) - timedelta(days=5)
     made = _broken_at(db, department, tie, None, tie - timedelta(days=1), tie, None)
     by_key = sorted(made, key=lambda a: (a.ended_at or a.updated_at, a.id))
     signed_in_session(client, officer)
@@ -664,8 +667,8 @@ def test_the_broken_queue_pages_longest_broken_first_including_plans_with_no_bro
 def test_reviewing_a_plan_from_a_later_page_returns_to_the_first_page_without_it(
     client, db, department, officer, monkeypatch
 ):
-    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 2)
-    made = _broken_at(db, department, *[datetime.now() - timedelta(days=d) for d in (9, 8, 7)])
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 2)
+    made = _broken_at(db, department, *[utcnow() - timedelta(days=d) for d in (9, 8, 7)])
     signed_in_session(client, officer)
     [_, second] = _walk(client, BROKEN)
     assert second.select_one(f"form[action='{plan_path(made[2], 'reviewed')}']")
@@ -685,13 +688,13 @@ def test_reviewing_a_plan_from_a_later_page_returns_to_the_first_page_without_it
 def test_a_queue_page_costs_the_same_queries_however_many_plans_are_on_it_or_in_the_queue(
     client, db, department, officer, monkeypatch, path
 ):
-    monkeypatch.setattr(plans, "QUEUE_PAGE_SIZE", 3)
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 3)
     make = _broken_at if path == BROKEN else _plans_at
-    make(db, department, datetime.now() - timedelta(days=30))
+    make(db, department, utcnow() - timedelta(days=30))
     signed_in_session(client, officer)
     one_plan = count_queries(db, lambda: client.get(path))
 
-    make(db, department, *[datetime.now() - timedelta(days=d) for d in range(1, 9)])
+    make(db, department, *[utcnow() - timedelta(days=d) for d in range(1, 9)])
     next_page = parse(client.get(path)).select_one(".govuk-pagination__next a")["href"]
     full_page = count_queries(db, lambda: client.get(path))
     later_page = count_queries(db, lambda: client.get(next_page))

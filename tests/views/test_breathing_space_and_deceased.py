@@ -4,7 +4,7 @@ and ends portal access to the account (issue 11, items 9 and 12)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -23,13 +23,14 @@ from shared.models import (
 from shared.services import account_view, holds, ledger, portal_accounts
 from shared.services.actors import SYSTEM, staff
 from tests.factories import make_account, make_department, make_portal_login, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, sign_in_portal, text
 
 # The hold form's helpers, shared with the other hold tests.
 from tests.views.test_holds import day, place
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture

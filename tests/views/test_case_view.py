@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -20,8 +20,11 @@ from shared.services import ledger
 from shared.services.actors import SYSTEM, staff
 from shared.services.case_view import PAGE_SIZE
 from tests.factories import make_account, make_department, make_staff, password_hash
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import parse, text, title
+
+pytestmark = frozen_clock
 
 
 @pytest.fixture
@@ -54,9 +57,8 @@ def case(db, officer):
         surname="Rogers", forename="Linda", email="linda@example.com", mobile_phone="07700 900333"
     )
     department = make_department()
-    today = date.today()
-    _invoice(account, "INV1", today - timedelta(days=40), 10_000, department)
-    _invoice(account, "INV2", today - timedelta(days=10), 5_000, department)
+    _invoice(account, "INV1", TODAY - timedelta(days=40), 10_000, department)
+    _invoice(account, "INV2", TODAY - timedelta(days=10), 5_000, department)
     ledger.record_payment(
         account_id=account.id,
         amount_pence=10_000,
@@ -131,7 +133,7 @@ def test_the_case_page_shows_balance_oldest_unpaid_debt_and_its_age(officer_clie
 
     # 100 + 50 invoiced, 100 paid: the payment settled the oldest invoice first.
     assert "Balance £50.00" in main
-    due = date.today() - timedelta(days=10)
+    due = TODAY - timedelta(days=10)
     assert f"Oldest unpaid debt Invoice INV2, due {due.day} {due:%B %Y} (10 days)" in main
 
 
@@ -182,7 +184,7 @@ def test_the_timeline_is_newest_first_and_names_who_did_each_thing(officer_clien
     ]
     assert any(byline == "by System" for _, byline, _ in items[3:])
     newest = page.select_one(".moj-timeline__item time")
-    assert newest["datetime"] == "2030-01-01T09:03"
+    assert newest["datetime"] == "2030-01-01T09:03+00:00"
     assert text(newest) == "1 January 2030 09:03"
 
 
@@ -191,8 +193,8 @@ def test_flags_show_breathing_space_vulnerability_and_death(officer_client, db):
         vulnerable=True,
         vulnerability_reason="Recently bereaved",
         breathing_space_type="standard",
-        breathing_space_start=date.today() - timedelta(days=5),
-        breathing_space_end=date.today() + timedelta(days=55),
+        breathing_space_start=TODAY - timedelta(days=5),
+        breathing_space_end=TODAY + timedelta(days=55),
         deceased=True,
     )
 

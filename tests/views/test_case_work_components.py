@@ -5,7 +5,7 @@ audit log's filter as a plain GET form with removable filter tags."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,10 +16,11 @@ from shared.services import approvals, contacts, holds, ledger
 from shared.services.actors import SYSTEM, staff
 from shared.services.history import record_audit
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 def _header_sorts(table) -> dict[str, str]:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.models import AuditLog, ContactEvent, LedgerEntry, OutboxMessage
+from tests.frozen_clock import frozen_clock
 from tests.views.pages import parse, text
 from tests.views.test_no_server_error_on_any_input import (
     HOW_TO_REACH,
@@ -20,6 +21,9 @@ from tests.views.test_no_server_error_on_any_input import (
     become,
     build_world,
 )
+
+# build_world's debts and plans are dated from the frozen TODAY.
+pytestmark = frozen_clock
 
 # Rows any successful change would add: an audit row at least, for everything an
 # officer or a debtor does; money and messages besides.

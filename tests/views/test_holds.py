@@ -12,10 +12,11 @@ from shared.models import AccountHold, AuditLog, ContactEvent, DebtorAccount, Ho
 from shared.services import holds, ledger
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ oldest first, once however often the form is sent; and raise credit notes."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,10 +12,11 @@ from shared.models import AuditLog, EntryKind, LedgerEntry, PaymentMethod, Staff
 from shared.services import balances, ledger
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
-from tests.views.pages import csrf_token, error_summary, parse
+from tests.views.pages import csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture
@@ -190,6 +191,10 @@ def test_a_credit_note_within_the_officers_limit_reduces_the_invoice_with_its_re
         sa.select(LedgerEntry).where(LedgerEntry.kind == EntryKind.CREDIT_NOTE)
     )
     assert note.amount_pence == -2_500
+    # £100 + £60 invoiced, less the £25 credit note: the ledger and the case page agree.
+    assert balances.account_balance(account.id) == 13_500
+    case_page = parse(client.get(f"/backoffice/accounts/{account.reference}"))
+    assert "Balance £135.00" in text(case_page.select_one("main"))
 
 
 def test_a_credit_note_larger_than_the_invoice_is_refused(client, db, officer, debts):

@@ -4,7 +4,7 @@ payments, downloads PDFs, updates contact details and pays by card."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -27,11 +27,11 @@ from shared.models import (
     MandateStatus,
     PaymentRoute,
 )
-from shared.money import format_gbp
-from shared.services import balances, ledger
+from shared.services import ledger
 from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest, begin_checkout
 from tests.factories import make_account, make_department, make_portal_login
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.pages import (
     count_queries,
     error_summary,
@@ -42,7 +42,7 @@ from tests.views.pages import (
     title,
 )
 
-TODAY = date.today()
+pytestmark = frozen_clock
 LONG_AGO = TODAY - timedelta(days=90)
 
 
@@ -169,14 +169,11 @@ def test_a_login_managing_several_accounts_chooses_one_from_a_list_with_balances
     page = parse(response)
     assert title(page).startswith("Your accounts – ")
     listed = rows(page.select_one("main table"))
+    # Alex owes £195.00 (see the account page test); Peggy's one invoice is £45.00.
     expected = sorted(
         [
-            [
-                a.reference,
-                a.display_name,
-                format_gbp(balances.account_balance(a.id)),
-            ]
-            for a in (debtor["account"], mother)
+            [debtor["account"].reference, "Alex Smith", "£195.00"],
+            [mother.reference, "Peggy Archer", "£45.00"],
         ]
     )
     assert listed == expected
@@ -197,19 +194,18 @@ def test_the_account_page_shows_the_balance_and_open_invoices_as_the_ledger_has_
     assert response.headers["Cache-Control"] == "no-store"
     page = parse(response)
     assert title(page).startswith(f"Account {account.reference} – ")
-    balance = balances.account_balance(account.id)
-    assert balance == 10_000 + 8_000 - 1_500 + 3_000  # overdue, part paid (with VAT), due
-    assert text(page.select_one("#balance")) == f"You owe {format_gbp(balance)}"
+    # INV-A1 £100 + INV-A2 £80 (4 x £12.50 + 20% VAT, + £20 zero-rated) less £15 paid
+    # + INV-A3 £30; INV-A4 (£20) was paid in full by the £20 cheque.
+    assert text(page.select_one("#balance")) == "You owe £195.00"
 
     open_table = page.select("main table")[0]
     assert text(open_table.caption) == "Invoices to pay"
-    outstanding = {i.invoice_id: i.outstanding_pence for i in balances.open_items(account.id)}
     assert rows(open_table) == [
         [
             "INV-A1",
             "Charges on INV-A1",
             f"{LONG_AGO.day} {LONG_AGO:%B %Y}",
-            format_gbp(outstanding[debtor["overdue"].id]),
+            "£100.00",
             "Overdue",
             "None",
         ],
@@ -217,7 +213,7 @@ def test_the_account_page_shows_the_balance_and_open_invoices_as_the_ledger_has_
             "INV-A2",
             "Trade waste, March",
             f"{debtor['part'].due_date.day} {debtor['part'].due_date:%B %Y}",
-            format_gbp(outstanding[debtor["part"].id]),
+            "£65.00",  # £80.00 less the £15.00 bank transfer
             "Part paid",
             "None",
         ],
@@ -225,7 +221,7 @@ def test_the_account_page_shows_the_balance_and_open_invoices_as_the_ledger_has_
             "INV-A3",
             "Charges on INV-A3",
             f"{debtor['due'].due_date.day} {debtor['due'].due_date:%B %Y}",
-            format_gbp(outstanding[debtor["due"].id]),
+            "£30.00",
             "Due",
             "None",
         ],
@@ -401,8 +397,7 @@ def test_the_invoice_page_shows_lines_with_vat_totals_and_what_was_paid(client, 
     allocations = rows(page.select_one("#allocations"))
     assert [a[1:] for a in allocations] == [["Payment: Bank transfer", "£15.00"]]
     summary = text(page.select_one("main .govuk-summary-list"))
-    outstanding = balances.invoice_outstanding(debtor["part"].id)
-    assert f"Left to pay {format_gbp(outstanding)}" in summary
+    assert "Left to pay £65.00" in summary  # £80.00 less the £15.00 bank transfer
     assert "Status Part paid" in summary
     pdf_link = page.select_one(f'main a[href="/account/{reference}/invoices/INV-A2.pdf"]')
     assert text(pdf_link) == "Download this invoice (PDF)"
@@ -453,8 +448,7 @@ def test_the_statement_pdf_lists_every_entry_with_a_running_balance(client, debt
     for number in ("INV-A1", "INV-A2", "INV-A3", "INV-A4"):
         assert f"Invoice {number}" in content
     assert "Payment: Cheque" in content
-    balance = balances.account_balance(account.id)
-    assert f"You owe {format_gbp(balance)}" in content
+    assert "You owe £195.00" in content  # as on the account page
 
 
 # --- contact details -------------------------------------------------------------------

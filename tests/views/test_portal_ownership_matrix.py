@@ -48,9 +48,13 @@ from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest
 from tests.conftest import make_config
 from tests.factories import make_account, make_portal_login, password_hash
+from tests.frozen_clock import frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, sign_in_portal
 from tests.views.test_no_server_error_on_any_input import HOW_TO_REACH, TODAY, build_world
+
+# build_world's debts and plans are dated from the frozen TODAY.
+pytestmark = frozen_clock
 
 OWNER, POWER_OF_ATTORNEY, ANOTHER_DEBTOR, SIGNED_OUT, STAFF = (
     "owner",

@@ -25,6 +25,7 @@ from tests.factories import (
     make_portal_login,
     make_staff,
 )
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.pages import (
     csrf_token,
     error_summary,
@@ -35,7 +36,7 @@ from tests.views.pages import (
     title,
 )
 
-TODAY = date.today()
+pytestmark = frozen_clock
 START = TODAY + timedelta(days=7)
 
 

@@ -3,7 +3,7 @@ date; the diary lists follow-ups due until something further is recorded."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from shared.models import AuditLog, ContactEvent, ContactKind, StaffRole
 from shared.services import actors, contacts
 from tests.factories import make_account, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import csv
 import io
 import time
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -39,10 +39,11 @@ from shared.services import contacts, holds, ledger, referral_pack, referrals
 from shared.services.actors import SYSTEM, staff
 from shared.services.errors import Forbidden
 from tests.factories import make_account, make_department, make_staff, password_hash
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, inline_errors, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ officer did it alone, and the rules that now stop each.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -35,10 +35,11 @@ from shared.services.actors import SYSTEM
 from shared.services.errors import Forbidden
 from shared.services.ledger import UnverifiedCredit
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
 
-TODAY = date.today()
+pytestmark = frozen_clock
 QUEUE = "/backoffice/approvals"
 UNVERIFIED = "/backoffice/payments/unverified"
 MILLION = 100_000_000
@@ -178,6 +179,8 @@ def test_a_13000_pound_credit_note_waits_for_a_team_leader_and_no_maker_approves
     assert (note.amount_pence, note.created_by_staff_id) == (-1_300_000, leader.id)
     assert requests(db)[0].ledger_entry_id == note.id
     assert balances.unallocated_credit(account.id) == 1_300_000
+    # £13,000 invoiced, £13,000 paid, £13,000 credited: the council owes £13,000.
+    assert balances.account_balance(account.id) == -1_300_000
 
     # The officer who asked for the credit note asks for its refund: queued, and the
     # team leader who approved the credit note may not approve paying it out.

@@ -4,7 +4,7 @@ sent; auditors may look but not allocate."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,10 +14,11 @@ from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import balances, ledger, unallocated
 from shared.services.actors import SYSTEM
 from tests.factories import make_account, make_department, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text, title
 
-TODAY = date.today()
+pytestmark = frozen_clock
 QUEUE = "/backoffice/unallocated"
 
 
