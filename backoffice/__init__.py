@@ -8,6 +8,7 @@ from backoffice import (  # noqa: E402,F401
     approvals,
     audit,
     auth,
+    bank_statements,
     card_event_refusals,
     contact_details,
     contacts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -190,6 +191,44 @@ def reencrypt_totp_command() -> None:
     click.echo(f"Re-encrypted {changed} authenticator secret{'' if changed == 1 else 's'}.")
 
 
+imports = AppGroup("import", help="Files in from outside: bank statements.")
+
+
+@imports.command("bank-statement")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "statement_format",
+    type=click.Choice(["camt053", "bai2", "csv"]),
+    default=None,
+    help="The file's format (default: told from its content).",
+)
+def import_bank_statement_command(file: Path, statement_format: str | None) -> None:
+    """Import a bank statement (camt.053, BAI2 or the bank CSV layout), post the lines
+    that match, and print the matching summary."""
+    from shared.formatting import london_time
+    from shared.services.actors import SYSTEM
+    from shared.services.bank_statements import importer, reads
+    from shared.services.errors import ServiceError
+
+    started = time.perf_counter()
+    try:
+        result = importer.import_statement(
+            file.read_bytes(), actor=SYSTEM, file_name=file.name, format=statement_format
+        )
+    except ServiceError as exc:
+        raise click.ClickException(f"{file.name}: {exc}. Nothing was imported.") from None
+    summary = reads.import_summary(result.import_id)
+    if not result.created:
+        click.echo(
+            f"{file.name} was imported before (import {summary.import_id}, "
+            f"{london_time(summary.imported_at)}): nothing posted again."
+        )
+    for line in reads.summary_lines(summary):
+        click.echo(line)
+    click.echo(f"({time.perf_counter() - started:.1f} s)")
+
+
 @click.command("grant-runtime")
 def grant_runtime_command() -> None:
     """Grant DATABASE_URL's role what the app needs, as MIGRATION_DATABASE_URL's owner role."""
@@ -224,6 +263,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(plans)
     app.cli.add_command(staff)
+    app.cli.add_command(imports)
     # Beside `db upgrade`, which applies the same grants after migrating.
     from flask_migrate.cli import db as db_group
 

@@ -14,6 +14,13 @@ from shared.models.accounts import (
 )
 from shared.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from shared.models.audit import ActorType, AuditLog
+from shared.models.bank_statements import (
+    BankLineCandidate,
+    BankLineResolution,
+    BankStatementImport,
+    BankStatementLine,
+    ResolutionAction,
+)
 from shared.models.contact import ContactEvent, ContactKind
 from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
 from shared.models.holds import AccountHold, HoldKind
@@ -49,7 +56,16 @@ from shared.models.verifications import PaymentVerification, VerificationStatus,
 from shared.models.web_sessions import WebSession, WebSessionEnd, WebSessionKind
 
 # Tables whose rows are never updated or deleted (triggers enforce it).
-APPEND_ONLY_TABLES = ("ledger_entries", "allocations", "audit_log")
+APPEND_ONLY_TABLES = (
+    "ledger_entries",
+    "allocations",
+    "audit_log",
+    # Bank statements in (migration 0018): what was imported and what became of it.
+    "bank_statement_imports",
+    "bank_statement_lines",
+    "bank_line_candidates",
+    "bank_line_resolutions",
+)
 
 __all__ = [
     "AccountHold",
@@ -71,6 +87,11 @@ __all__ = [
     "ProviderEvent",
     "RefusedCardEvent",
     "AuditLog",
+    "BankLineCandidate",
+    "BankLineResolution",
+    "BankStatementImport",
+    "BankStatementLine",
+    "ResolutionAction",
     "BreathingSpaceType",
     "Channel",
     "Collection",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import session, url_for
@@ -37,10 +36,14 @@ from shared.models import (
 )
 from shared.services import ledger
 from shared.services.actors import SYSTEM
+from tests.bank_statement_world import a_line_waiting_for_an_officer
 from tests.conftest import make_config
 from tests.factories import make_account, make_department, make_staff, password_hash
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token
+
+pytestmark = frozen_clock
 
 SIGN_IN = "/backoffice/sign-in"
 
@@ -135,6 +138,10 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.review_broken_plan": Expect(
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/plans/broken"
     ),
+    "backoffice.bank_statements": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.bank_statement_import": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.bank_statement_queue": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.resolve_bank_line": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.plan_policies": Expect("GET", ADMINS),
     "backoffice.edit_plan_policy": Expect("GET", ADMINS),
 }
@@ -199,8 +206,8 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         account_id=account.id,
         kind=HoldKind.QUERY,
         reason="Matrix",
-        starts_on=date.today(),
-        expires_on=date.today(),
+        starts_on=TODAY,
+        expires_on=TODAY,
         placed_by=target.id,
     )
     db.session.add(hold)
@@ -209,8 +216,8 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         account_id=account.id,
         department_id=make_department().id,
         number=f"M{account.id:08d}",
-        issue_date=date.today(),
-        due_date=date.today(),
+        issue_date=TODAY,
+        due_date=TODAY,
         description="Matrix",
         lines=[ledger.LineInput("Matrix", 1, 1_000)],
         actor=SYSTEM,
@@ -231,7 +238,7 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         account_id=account.id,
         destination=ReferralDestination.LEGAL,
         amount_pence=1_000,
-        referred_on=date.today(),
+        referred_on=TODAY,
         note="Matrix",
         referred_by=target.id,
         pack_row=dict.fromkeys(PACK_COLUMNS, "") | {"account_reference": account.reference},
@@ -243,10 +250,10 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         status=ArrangementStatus.PROPOSED,
         frequency=Frequency.MONTHLY,
         total_pence=1_000,
-        start_date=date.today(),
+        start_date=TODAY,
         payment_route=PaymentRoute.CARD,
         instalment_count=1,
-        instalments=[Instalment(sequence=1, due_date=date.today(), amount_pence=1_000)],
+        instalments=[Instalment(sequence=1, due_date=TODAY, amount_pence=1_000)],
     )
     db.session.add(arrangement)
     # "{change_id}" routes act on a limit change to the target's limits, waiting for
@@ -260,7 +267,11 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
     )
     db.session.add(limit_change)
     db.session.commit()
+    # "{import_id}" and "{line_id}" routes show a bank statement and a line waiting.
+    import_id, line_id = a_line_waiting_for_an_officer()
     values = {
+        "import_id": import_id,
+        "line_id": line_id,
         "change_id": limit_change.id,
         "staff_id": target.id,
         "approval_id": approval.id,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -51,12 +51,14 @@ from shared.models import (
 from shared.models.base import utcnow
 from shared.services import actors, ledger, plans, portal_accounts
 from shared.services.actors import SYSTEM
+from tests.bank_statement_world import a_line_waiting_for_an_officer
 from tests.conftest import make_config
 from tests.factories import make_account, make_department, make_portal_login, make_staff
+from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.conftest import signed_in_session
 from tests.views.pages import sign_in_portal
 
-TODAY = date.today()
+pytestmark = frozen_clock
 EXAMPLES_PER_FORM = 8
 EXAMPLES_PER_PAGE = 5
 
@@ -251,6 +253,8 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.reject_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
     "backoffice.counter_offer_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
     "backoffice.review_broken_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
+    "backoffice.bank_statements": Reach(TEAM_LEADER),
+    "backoffice.resolve_bank_line": Reach(TEAM_LEADER),
 }
 
 # POST routes deliberately not fuzzed here, each with the reason.
@@ -439,6 +443,7 @@ def build_world(db) -> World:
         "checkout": "CP-NOSUCHCHECKOUT",
         "change_id": 999_999,
     }
+    world.values["import_id"], world.values["line_id"] = a_line_waiting_for_an_officer()
     return world
 
 
