@@ -178,7 +178,14 @@ def resolve_bank_line(line_id: int):
                 field = post_form.other_account if post_form.choice.data == OTHER else None
                 (field or post_form.choice).errors.append(str(exc))
             else:
-                _flash_done(done, f"Payment of {format_gbp(line.amount_pence)} posted")
+                posted = f"Payment of {format_gbp(line.amount_pence)} posted"
+                if done.linked:
+                    # The account had this transfer keyed by hand: nothing new was posted.
+                    posted = (
+                        f"{format_gbp(line.amount_pence)} matched to the bank transfer already "
+                        "recorded by hand on that account: it was not posted again"
+                    )
+                _flash_done(done, posted)
                 return redirect(url_for(QUEUE))
     elif not_ours_form.not_ours.data and not_ours_form.validate_on_submit():
         try:

@@ -98,6 +98,8 @@ def a_line_waiting_for_an_officer() -> tuple[int, int]:
         settlement_pence=0,
         already_known_count=0,
         already_known_pence=0,
+        recorded_by_hand_count=0,
+        recorded_by_hand_pence=0,
         debit_count=0,
     )
     db.session.add(statement)

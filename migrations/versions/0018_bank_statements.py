@@ -1,7 +1,9 @@
 """bank statements in: imports, their lines, candidates and officers' resolutions
 
 Each bank line is stored once per (bank account, bank line reference), so a line is
-a payment once however many statements carry it. All four tables are financial
+a payment once however many statements carry it. A line that is a bank transfer an
+officer recorded by hand already is linked to that payment (outcome recorded_by_hand,
+or an officer's resolution `linked`), not posted again. All four tables are financial
 records: append-only, refused UPDATE and DELETE (and TRUNCATE on PostgreSQL) by
 triggers like migration 0001's and 0017's, using 0001's trigger function.
 
@@ -85,12 +87,14 @@ def upgrade():
     sa.Column('settlement_pence', sa.BigInteger(), nullable=False),
     sa.Column('already_known_count', sa.Integer(), nullable=False),
     sa.Column('already_known_pence', sa.BigInteger(), nullable=False),
+    sa.Column('recorded_by_hand_count', sa.Integer(), nullable=False),
+    sa.Column('recorded_by_hand_pence', sa.BigInteger(), nullable=False),
     sa.Column('debit_count', sa.Integer(), nullable=False),
     sa.Column('imported_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('imported_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint('credits_pence = matched_pence + suggested_pence + unmatched_pence + settlement_pence + already_known_pence', name=op.f('ck_bank_statement_imports_credits_reconcile')),
+    sa.CheckConstraint('credits_pence = matched_pence + suggested_pence + unmatched_pence + settlement_pence + already_known_pence + recorded_by_hand_pence', name=op.f('ck_bank_statement_imports_credits_reconcile')),
     sa.CheckConstraint('from_date <= to_date', name=op.f('ck_bank_statement_imports_period_in_order')),
-    sa.CheckConstraint('line_count = matched_count + suggested_count + unmatched_count + settlement_count + already_known_count + debit_count', name=op.f('ck_bank_statement_imports_lines_reconcile')),
+    sa.CheckConstraint('line_count = matched_count + suggested_count + unmatched_count + settlement_count + already_known_count + recorded_by_hand_count + debit_count', name=op.f('ck_bank_statement_imports_lines_reconcile')),
     sa.CheckConstraint('opening_balance_pence + credits_pence - debits_pence = closing_balance_pence', name=op.f('ck_bank_statement_imports_balances_reconcile')),
     sa.ForeignKeyConstraint(['imported_by_staff_id'], ['staff_users.id'], name=op.f('fk_bank_statement_imports_imported_by_staff_id_staff_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_statement_imports')),
@@ -110,14 +114,14 @@ def upgrade():
     sa.Column('remittance', sa.String(length=500), nullable=False),
     sa.Column('payer_name', sa.String(length=140), nullable=False),
     sa.Column('transaction_code', sa.String(length=40), nullable=False),
-    sa.Column('outcome', sa.Enum('matched', 'suggested', 'unmatched', 'settlement', 'debit', 'already_known', name='bank_line_outcome', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('outcome', sa.Enum('matched', 'suggested', 'unmatched', 'settlement', 'debit', 'already_known', 'recorded_by_hand', name='bank_line_outcome', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('rule', sa.Enum('reference', 'reference_look_alike', 'reference_slip', 'amount_and_name', 'settlement_code', 'settlement_text', 'none', name='bank_line_rule', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('invoice_id', sa.Integer(), nullable=True),
     sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("(direction = 'debit') = (outcome = 'debit')", name=op.f('ck_bank_statement_lines_debits_are_not_posted')),
-    sa.CheckConstraint("(outcome = 'matched') = (ledger_entry_id IS NOT NULL)", name=op.f('ck_bank_statement_lines_matched_has_payment')),
+    sa.CheckConstraint("(outcome IN ('matched', 'recorded_by_hand')) = (ledger_entry_id IS NOT NULL)", name=op.f('ck_bank_statement_lines_posted_or_linked_has_payment')),
     sa.CheckConstraint('amount_pence > 0', name=op.f('ck_bank_statement_lines_amount_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['debtor_accounts.id'], name=op.f('fk_bank_statement_lines_account_id_debtor_accounts')),
     sa.ForeignKeyConstraint(['import_id'], ['bank_statement_imports.id'], name=op.f('fk_bank_statement_lines_import_id_bank_statement_imports')),
@@ -150,14 +154,14 @@ def upgrade():
     op.create_table('bank_line_resolutions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('line_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.Enum('posted', 'not_ours', name='bank_line_resolution', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('action', sa.Enum('posted', 'not_ours', 'linked', name='bank_line_resolution', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('invoice_id', sa.Integer(), nullable=True),
     sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("(action = 'posted' AND ledger_entry_id IS NOT NULL AND account_id IS NOT NULL) OR (action = 'not_ours' AND ledger_entry_id IS NULL AND reason IS NOT NULL)", name=op.f('ck_bank_line_resolutions_resolution_says_what')),
+    sa.CheckConstraint("(action IN ('posted', 'linked') AND ledger_entry_id IS NOT NULL AND account_id IS NOT NULL) OR (action = 'not_ours' AND ledger_entry_id IS NULL AND reason IS NOT NULL)", name=op.f('ck_bank_line_resolutions_resolution_says_what')),
     sa.ForeignKeyConstraint(['account_id'], ['debtor_accounts.id'], name=op.f('fk_bank_line_resolutions_account_id_debtor_accounts')),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_bank_line_resolutions_invoice_id_invoices')),
     sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entries.id'], name=op.f('fk_bank_line_resolutions_ledger_entry_id_ledger_entries')),

@@ -29,6 +29,9 @@ from shared.models.base import created_at_column, enum_type
 class ResolutionAction(enum.StrEnum):
     POSTED = "posted"  # an officer chose the account (and invoice): posted as a payment
     NOT_OURS = "not_ours"  # an officer says the money is not the council's debt: not posted
+    # The account the officer chose had this transfer recorded by hand already: the line
+    # is linked to that payment (ledger_entry_id), not posted again.
+    LINKED = "linked"
 
 
 class BankStatementImport(db.Model):
@@ -36,7 +39,8 @@ class BankStatementImport(db.Model):
 
     Figures reconcile to the statement, and the CHECKs below hold it to that:
     opening + credits - debits = closing; credits = matched + suggested +
-    unmatched + settlements + already known; debits = the debit lines."""
+    unmatched + settlements + already known + recorded by hand; debits = the debit
+    lines."""
 
     __tablename__ = "bank_statement_imports"
 
@@ -67,6 +71,8 @@ class BankStatementImport(db.Model):
     settlement_pence: Mapped[int] = mapped_column(sa.BigInteger)
     already_known_count: Mapped[int]
     already_known_pence: Mapped[int] = mapped_column(sa.BigInteger)
+    recorded_by_hand_count: Mapped[int]
+    recorded_by_hand_pence: Mapped[int] = mapped_column(sa.BigInteger)
     debit_count: Mapped[int]
     # None when imported from the command line.
     imported_by_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
@@ -79,12 +85,12 @@ class BankStatementImport(db.Model):
         ),
         sa.CheckConstraint(
             "credits_pence = matched_pence + suggested_pence + unmatched_pence "
-            "+ settlement_pence + already_known_pence",
+            "+ settlement_pence + already_known_pence + recorded_by_hand_pence",
             name="credits_reconcile",
         ),
         sa.CheckConstraint(
             "line_count = matched_count + suggested_count + unmatched_count "
-            "+ settlement_count + already_known_count + debit_count",
+            "+ settlement_count + already_known_count + recorded_by_hand_count + debit_count",
             name="lines_reconcile",
         ),
         sa.CheckConstraint("from_date <= to_date", name="period_in_order"),
@@ -113,7 +119,8 @@ class BankStatementLine(db.Model):
     # Matched: the account (and invoice, when one was named) it was posted to.
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("debtor_accounts.id"))
     invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
-    # The payment it became.
+    # The payment it became; for a line recorded by hand, the officer's payment it is
+    # (unique: a hand-recorded payment is claimed by one line).
     ledger_entry_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("ledger_entries.id"), unique=True
     )
@@ -128,7 +135,8 @@ class BankStatementLine(db.Model):
         sa.UniqueConstraint("bank_account", "line_reference", name="uq_bank_line_per_account"),
         sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
         sa.CheckConstraint(
-            "(outcome = 'matched') = (ledger_entry_id IS NOT NULL)", name="matched_has_payment"
+            "(outcome IN ('matched', 'recorded_by_hand')) = (ledger_entry_id IS NOT NULL)",
+            name="posted_or_linked_has_payment",
         ),
         sa.CheckConstraint(
             "(direction = 'debit') = (outcome = 'debit')", name="debits_are_not_posted"
@@ -174,7 +182,8 @@ class BankLineResolution(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "(action = 'posted' AND ledger_entry_id IS NOT NULL AND account_id IS NOT NULL) OR "
+            "(action IN ('posted', 'linked') AND ledger_entry_id IS NOT NULL "
+            "AND account_id IS NOT NULL) OR "
             "(action = 'not_ours' AND ledger_entry_id IS NULL AND reason IS NOT NULL)",
             name="resolution_says_what",
         ),

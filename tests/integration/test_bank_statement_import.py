@@ -66,6 +66,7 @@ def test_the_camt_sample_posts_the_five_confident_lines_and_its_summary_reconcil
         "Unmatched": (1, 9_999),
         "Settlements": (2, 207_666),
         "Already known": (0, 0),
+        "Recorded by hand": (0, 0),
     }
     assert (summary.line_count, summary.debit_count, summary.debits_pence) == (11, 1, 1_500)
     assert summary.opening_balance_pence + 316_715 - 1_500 == summary.closing_balance_pence

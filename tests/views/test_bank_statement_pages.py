@@ -151,3 +151,40 @@ def test_marking_a_line_not_ours_needs_a_reason(client, officer, world, db):
 def test_an_auditor_cannot_import_a_statement(client, db):
     signed_in_session(client, make_staff(role=StaffRole.AUDITOR))
     assert client.get(UPLOAD).status_code == 403
+
+
+def test_resolving_a_line_to_an_account_that_keyed_the_transfer_says_it_was_not_posted_again(
+    client, officer, world, db
+):
+    from datetime import date
+
+    from shared.models import PaymentMethod
+    from shared.services import payment_checks
+    from shared.services.actors import staff
+
+    keyed = payment_checks.record_manual_payment(
+        account_id=world.accounts["A00012348"],
+        amount_pence=9_999,
+        method=PaymentMethod.BANK_TRANSFER,
+        actor=staff(make_staff().id),
+        external_reference="bank_transfer:GIFT-ADVICE",
+        effective_date=date(2026, 12, 2),
+    )
+    _upload(client, CAMT.read_bytes(), CAMT.name)
+    queue = parse(client.get(f"{UPLOAD}/lines"))
+    gift = next(r for r in queue.select("tbody tr") if "GIFT" in text(r))
+    path = gift.select_one("a[href*='/lines/']")["href"]
+    data = {
+        "post-csrf_token": _token(client, path, "post-csrf_token"),
+        "post-choice": "other",
+        "post-other_account": "A00012348",
+        "post-post": "Post payment",
+    }
+
+    response = client.post(path, data=data)
+
+    page = parse(client.get(response.headers["Location"]))
+    assert "£99.99 matched to the bank transfer already recorded by hand" in text(page)
+    assert _payments(db) == 5 + 1  # the sample's five and the hand-keyed one: none added
+    row = db.session.scalar(sa.select(BankLineResolution))
+    assert (row.action.value, row.ledger_entry_id) == ("linked", keyed.entry.id)

@@ -39,6 +39,9 @@ class LineOutcome(enum.StrEnum):
     SETTLEMENT = "settlement"  # a card or Direct Debit settlement: on the ledger already
     DEBIT = "debit"  # money out: recorded, not posted
     ALREADY_KNOWN = "already_known"  # the same bank line came in an earlier statement
+    # Matched to an account that has the same transfer recorded by hand already
+    # (hand_keyed.py): linked to that payment, not posted again.
+    RECORDED_BY_HAND = "recorded_by_hand"
 
 
 class Rule(enum.StrEnum):

@@ -16,6 +16,12 @@ slow for a 20,000-line statement (posting.py says why). When the payer named an
 invoice that is still open, the money goes to that invoice first and anything over
 stays on the account as credit (the unallocated payments queue), for an officer to
 look at.
+
+A line matched to an account that has the same bank transfer recorded by hand already
+(an officer keyed it from a remittance advice: same amount, within five working days,
+not claimed by another line; shared.domain.bank_statements.hand_keyed) is not posted:
+it is linked to that payment (outcome recorded_by_hand) and, if the payment was
+waiting for a second officer's verification, the statement line verifies it.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shared.domain import bank_statements as statements
+from shared.domain.bank_statements.hand_keyed import MatchedCredit, claim
 from shared.domain.bank_statements.matching import (
     Decision,
     LineOutcome,
@@ -46,7 +53,7 @@ from shared.models import (
     BankStatementLine,
 )
 from shared.services.actors import Actor
-from shared.services.bank_statements import bulk, lookups, posting
+from shared.services.bank_statements import bulk, hand_keyed, lookups, posting
 from shared.services.errors import Conflict, InvalidRequest
 from shared.services.history import record_audit
 from shared.services.unit_of_work import use_case
@@ -57,6 +64,7 @@ _OUTCOMES_OF_CREDITS = (
     LineOutcome.UNMATCHED,
     LineOutcome.SETTLEMENT,
     LineOutcome.ALREADY_KNOWN,
+    LineOutcome.RECORDED_BY_HAND,
 )
 
 
@@ -167,6 +175,9 @@ def import_statement(
         statement.bank_account, [line.line_reference for line in statement.lines]
     )
     decisions = _decisions(statement, known, rules)
+    keyed = _recorded_by_hand(statement, decisions)
+    for n in keyed:
+        decisions[n] = replace(decisions[n], outcome=LineOutcome.RECORDED_BY_HAND)
     row = BankStatementImport(
         file_sha256=digest,
         file_name=(file_name or "")[:200] or None,
@@ -186,7 +197,7 @@ def import_statement(
     try:
         db.session.add(row)
         db.session.flush()
-        _post_and_store(row, statement, decisions, known, actor)
+        _post_and_store(row, statement, decisions, known, keyed, actor)
         record_audit(
             actor,
             "bank_statement.imported",
@@ -202,6 +213,7 @@ def import_statement(
                 "unmatched": row.unmatched_count,
                 "settlements": row.settlement_count,
                 "already_known": row.already_known_count,
+                "recorded_by_hand": row.recorded_by_hand_count,
                 "debits": row.debit_count,
             },
         )
@@ -218,7 +230,25 @@ def import_statement(
     return Imported(row.id, created=True)
 
 
-def _post_and_store(row, statement, decisions, known, actor: Actor) -> None:
+def _recorded_by_hand(statement, decisions: Mapping[int, Decision]) -> dict[int, int]:
+    """Position -> the hand-recorded payment (ledger entry id) of each matched line that
+    is a transfer an officer keyed already: one read for all the matched accounts."""
+    matched = [
+        MatchedCredit(n, decisions[n].account_id, line.amount_pence, line.booking_date)
+        for n, line in enumerate(statement.lines)
+        if decisions[n].outcome == LineOutcome.MATCHED
+    ]
+    if not matched:
+        return {}
+    payments = hand_keyed.unclaimed_payments(
+        {c.account_id for c in matched},
+        min(c.booking_date for c in matched),
+        max(c.booking_date for c in matched),
+    )
+    return {n: payment.entry_id for n, payment in claim(matched, payments).items()}
+
+
+def _post_and_store(row, statement, decisions, known, keyed, actor: Actor) -> None:
     new = [
         (n, line)
         for n, line in enumerate(statement.lines)
@@ -240,6 +270,7 @@ def _post_and_store(row, statement, decisions, known, actor: Actor) -> None:
         actor,
     )
     entry_of = {n: entry_id for (n, _), entry_id in zip(matched, entry_ids, strict=True)}
+    entry_of.update(keyed)
     line_ids = bulk.insert(
         BankStatementLine,
         [
@@ -275,3 +306,7 @@ def _post_and_store(row, statement, decisions, known, actor: Actor) -> None:
         for rank, candidate in enumerate(decisions[n].candidates, start=1)
     ]
     bulk.insert(BankLineCandidate, candidates)
+    # After the lines: a payment is verified by a line that is stored.
+    hand_keyed.verify(
+        [(entry_id, statement.lines[n].line_reference) for n, entry_id in keyed.items()], actor
+    )

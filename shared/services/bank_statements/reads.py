@@ -48,7 +48,8 @@ class ImportSummary:
     debits_pence: int
     line_count: int
     debit_count: int
-    figures: tuple[Figure, ...]  # matched, suggested, unmatched, settlements, already known
+    # matched, suggested, unmatched, settlements, already known, recorded by hand
+    figures: tuple[Figure, ...]
     imported_by: str
     imported_at: datetime
 
@@ -64,10 +65,12 @@ class ImportSummary:
     @property
     def matched_share(self) -> float:
         """Matched credits as a share of the credits that needed matching (settlements
-        and lines already known are not payers' transfers to match)."""
+        and lines already known are not payers' transfers to match; lines recorded by
+        hand are, and were matched before they were found on the ledger)."""
         by_label = {f.label: f.count for f in self.figures}
-        to_match = sum(by_label[k] for k in ("Matched", "Suggested", "Unmatched"))
-        return by_label["Matched"] / to_match if to_match else 1.0
+        matched = by_label["Matched"] + by_label["Recorded by hand"]
+        to_match = matched + by_label["Suggested"] + by_label["Unmatched"]
+        return matched / to_match if to_match else 1.0
 
 
 _LABELS = (
@@ -76,6 +79,7 @@ _LABELS = (
     ("Unmatched", "unmatched"),
     ("Settlements", "settlement"),
     ("Already known", "already_known"),
+    ("Recorded by hand", "recorded_by_hand"),
 )
 
 
@@ -244,7 +248,7 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     lines.append(f"  {'Debits:':<15}{summary.debit_count:>7,}  {_pounds(summary.debits_pence):>16}")
     lines.append(
         f"Credits {_pounds(summary.credits_pence)} = matched + suggested + unmatched + "
-        f"settlements + already known"
+        f"settlements + already known + recorded by hand"
         + ("" if summary.credits_reconcile else "  DOES NOT RECONCILE")
     )
     lines.append(f"Matched automatically: {summary.matched_share:.1%} of the payers' transfers")

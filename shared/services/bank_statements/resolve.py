@@ -5,6 +5,13 @@ Each is one transaction with its audit row. A line is resolved once: the
 resolution row is unique per line, and the payment carries the line's own ledger
 reference, so the same form sent twice (a double click) posts one payment and the
 second answer says the line was already dealt with.
+
+If the account chosen has the same bank transfer recorded by hand already (same
+amount, within five working days of the booking day, not claimed by another line:
+shared.domain.bank_statements.hand_keyed), the line is linked to that payment instead
+of being posted again, and verifies it if it was waiting for verification. An officer
+cannot confirm, this way, a payment they recorded themselves and nobody has verified:
+that would be verifying their own payment.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from shared.domain.bank_statements.hand_keyed import MatchedCredit, claim
 from shared.domain.bank_statements.matching import LineOutcome
 from shared.extensions import db
 from shared.models import (
@@ -22,10 +30,13 @@ from shared.models import (
     DebtorAccount,
     Invoice,
     PaymentMethod,
+    PaymentVerification,
     ResolutionAction,
+    VerificationStatus,
 )
 from shared.services import ledger
 from shared.services.actors import Actor
+from shared.services.bank_statements import hand_keyed
 from shared.services.bank_statements.importer import payment_reference
 from shared.services.bank_statements.lookups import owed_by_invoice
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
@@ -42,6 +53,11 @@ class Resolved:
     created: bool  # False: the line had already been resolved; nothing changed
     action: ResolutionAction
     ledger_entry_id: int | None
+
+    @property
+    def linked(self) -> bool:
+        """The line was the account's hand-recorded transfer: linked, not posted again."""
+        return self.action == ResolutionAction.LINKED
 
 
 def _waiting_line(line_id: int, actor: Actor) -> tuple[BankStatementLine, Resolved | None]:
@@ -86,6 +102,9 @@ def post_line(
     )
     if account is None:
         raise NotFound(f"No debtor account {reference or '(none given)'}")
+    keyed = _recorded_by_hand(line, account.id)
+    if keyed is not None:
+        return _link(line, account, keyed, actor)
     allocations = None
     if invoice_id is not None:
         invoice = db.session.get(Invoice, invoice_id)
@@ -128,6 +147,54 @@ def post_line(
     except IntegrityError as exc:
         return _resolved_meanwhile(line.id, exc)
     return Resolved(line.id, True, ResolutionAction.POSTED, result.entry.id)
+
+
+def _recorded_by_hand(line: BankStatementLine, account_id: int) -> int | None:
+    """The hand-recorded payment on the account (locked by the read) that this line is,
+    if any: the same rule as the import's."""
+    payments = hand_keyed.unclaimed_payments([account_id], line.booking_date, line.booking_date)
+    credit = MatchedCredit(line.id, account_id, line.amount_pence, line.booking_date)
+    found = claim([credit], payments).get(line.id)
+    return found.entry_id if found is not None else None
+
+
+def _link(line: BankStatementLine, account: DebtorAccount, entry_id: int, actor: Actor) -> Resolved:
+    recorder = db.session.scalar(
+        sa.select(PaymentVerification.recorded_by_staff_id).where(
+            PaymentVerification.ledger_entry_id == entry_id,
+            PaymentVerification.status == VerificationStatus.UNVERIFIED,
+        )
+    )
+    if recorder is not None and recorder == actor.staff_id:
+        # InvalidRequest, not Forbidden: the form shows it, and another officer may do it.
+        raise InvalidRequest(
+            f"You recorded the payment on {account.reference} that this line would verify: "
+            "another officer must match this line"
+        )
+    try:
+        db.session.add(
+            BankLineResolution(
+                line_id=line.id,
+                action=ResolutionAction.LINKED,
+                account_id=account.id,
+                ledger_entry_id=entry_id,
+                staff_id=actor.staff_id,
+            )
+        )
+        verified = hand_keyed.verify([(entry_id, line.line_reference)], actor)
+        record_audit(
+            actor,
+            "bank_statement_line.linked",
+            "bank_statement_line",
+            line.id,
+            account_id=account.id,
+            before={"outcome": line.outcome.value},
+            after={"ledger_entry_id": entry_id, "verified": bool(verified)},
+        )
+        db.session.commit()
+    except IntegrityError as exc:
+        return _resolved_meanwhile(line.id, exc)
+    return Resolved(line.id, True, ResolutionAction.LINKED, entry_id)
 
 
 @use_case
