@@ -4,6 +4,7 @@
 #   make test            the suite twice: SQLite, then a throwaway PostgreSQL (plus a real Redis)
 #   make lint            ruff check, ruff format --check, import contracts (make test runs it first)
 #   make bench           every bench/bench_*.py against the throwaway PostgreSQL and Redis
+#   make mutate          mutation testing of the money core (mutmut; docs/mutation-testing.md)
 #   make services-start  start the throwaway PostgreSQL (:54329) and Redis (:63799) by hand
 #   make services-stop   stop them and delete their data
 #   make clean           remove caches and temporary files (keeps .venv and instance/)
@@ -27,10 +28,10 @@ TEST_PG_URL := postgresql://postgres@127.0.0.1:54329
 TEST_REDIS_URL := redis://127.0.0.1:63799/0
 PYTEST_ARGS := -n 2 -p no:cacheprovider
 
-.PHONY: help venv system-deps run test lint bench services-start services-stop clean distclean
+.PHONY: help venv system-deps run test lint bench mutate services-start services-stop clean distclean
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- the virtualenv ---------------------------------------------------------------------------
 
@@ -124,6 +125,16 @@ bench: $(STAMP) system-deps
 	done
 	if [ $${#failed[@]} -ne 0 ]; then echo "make bench: failed: $${failed[*]}"; exit 1; fi
 	echo "make bench: ran $${#benches[@]} benchmark(s)"
+
+# Mutants of shared/domain and the ledger, balances and allocation services against the fast
+# tests ([tool.mutmut] in pyproject.toml). Not part of `make test`: it takes minutes. mutmut
+# keeps its results in mutants/ and reruns only what changed; `rm -rf mutants` starts afresh.
+mutate: $(STAMP)
+	@started=$$SECONDS
+	$(BIN)/mutmut run
+	echo
+	echo "=== make mutate ($$((SECONDS - started))s) ==="
+	$(BIN)/python scripts/mutation_score.py
 
 services-start: system-deps
 	@scripts/test_services.sh start

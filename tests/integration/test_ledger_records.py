@@ -431,3 +431,36 @@ def test_a_transfer_is_on_both_timelines_and_audited_once(account, db):
             reason="x",
             actor=SYSTEM,
         )
+
+
+# --- amounts, accounts and who allocated ------------------------------------------------
+
+
+def test_an_amount_that_is_not_whole_pence_or_not_above_nothing_is_refused_in_words(account):
+    for amount, message in (
+        (0, "^Amount must be more than £0$"),
+        (1.5, "^Amount must be whole pence$"),
+    ):
+        with pytest.raises(InvalidRequest, match=message):
+            _pay(account, amount)
+
+
+def test_a_payment_to_a_missing_account_says_which(app):
+    with pytest.raises(NotFound, match="^No debtor account 987654$"):
+        ledger.record_payment(
+            account_id=987_654, amount_pence=100, method=PaymentMethod.CARD, actor=SYSTEM
+        )
+
+
+def test_an_officers_allocation_records_who_made_it_and_the_payment_is_audited_by_entry(
+    account, officer, db
+):
+    invoice = _invoice(account, "A1", 1_000)
+    payment = _pay(account, 300, allocations=[])
+    rows = ledger.allocate(
+        credit_entry_id=payment.id, allocations=[(invoice.id, 300)], actor=staff(officer.id)
+    )
+    assert [(r.invoice_id, r.amount_pence, r.created_by_staff_id) for r in rows] == [
+        (invoice.id, 300, officer.id)
+    ]
+    assert _audit(db, "payment.recorded").object_id == str(payment.id)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from shared.models import AuditLog, ContactEvent, EntryKind, LedgerEntry, PaymentMethod
 from shared.reports.reconciliation import ledger_discrepancies
-from shared.services import balances, ledger
+from shared.services import balances, ledger, payment_checks
 from shared.services.actors import SYSTEM, staff
 from shared.services.errors import InvalidRequest, NotFound
 from tests.factories import make_account, make_department, make_staff
@@ -204,3 +204,123 @@ def test_an_officers_returned_refund_names_the_officer(account, db):
     )
     db.session.commit()
     assert entry.created_by_staff_id == officer.id
+
+
+# --- which credit may be refunded, moved or allocated -------------------------------------
+# A write-off, a verified hand payment and another account's unverified one tell apart
+# variants of these checks that an invoice's entry (refused by every variant) does not.
+
+ONLY_CREDIT = "^Only a payment, credit note or credit adjustment can be refunded$"
+
+
+@pytest.fixture
+def officer(app):
+    return make_staff()
+
+
+def _by_hand(account, officer, pence: int, method=PaymentMethod.CASH):
+    return payment_checks.record_manual_payment(
+        account_id=account.id,
+        amount_pence=pence,
+        method=method,
+        actor=staff(officer.id),
+        effective_date=date(2026, 6, 3),
+    )
+
+
+def test_a_write_off_is_credit_on_the_ledger_but_can_never_be_refunded(account):
+    invoice = _invoice(account, "A1", 1_000)
+    written_off = ledger.write_off(
+        invoice_id=invoice.id, amount_pence=400, reason="Uneconomical", actor=SYSTEM
+    )
+    with pytest.raises(InvalidRequest, match=ONLY_CREDIT):
+        ledger.refundable_available(written_off.id)
+    with pytest.raises(InvalidRequest, match=ONLY_CREDIT):
+        ledger.refund(source_entry_id=written_off.id, amount_pence=1, reason="x", actor=SYSTEM)
+    assert balances.account_balance(account.id) == 600
+
+
+def test_an_invoice_entry_cannot_be_allocated_as_if_it_were_credit(account, db):
+    invoice = _invoice(account, "A1", 1_000)
+    debit = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.invoice_id == invoice.id))
+    with pytest.raises(InvalidRequest, match="^That entry is not a credit$"):
+        ledger.allocate(credit_entry_id=debit.id, actor=SYSTEM)
+
+
+def test_a_verified_hand_payment_can_be_refunded(account, officer):
+    recorded = _by_hand(account, officer, 2_000, method=PaymentMethod.BANK_TRANSFER)
+    payment_checks.verify_payment(entry_id=recorded.entry.id, actor=staff(make_staff().id))
+
+    refund = ledger.refund(
+        source_entry_id=recorded.entry.id, amount_pence=2_000, reason="Paid twice", actor=SYSTEM
+    )
+
+    assert refund.amount_pence == 2_000
+    assert balances.unallocated_credit(account.id) == 0
+
+
+def test_another_accounts_unverified_payment_does_not_stop_this_refund(account, officer):
+    neighbour = make_account(surname="Jones")
+    assert _by_hand(neighbour, officer, 5_000).unverified
+    paid = ledger.record_payment(
+        account_id=account.id, amount_pence=700, method=PaymentMethod.CARD, actor=SYSTEM
+    ).entry
+
+    ledger.refund(source_entry_id=paid.id, amount_pence=700, reason="x", actor=SYSTEM)
+
+    assert balances.unallocated_credit(account.id) == 0
+    assert balances.unallocated_credit(neighbour.id) == 5_000
+
+
+def test_an_unverified_bank_transfer_is_named_in_words_when_its_refund_is_refused(account, officer):
+    recorded = _by_hand(account, officer, 1_500, method=PaymentMethod.BANK_TRANSFER)
+    with pytest.raises(ledger.UnverifiedCredit) as refused:
+        ledger.refund(source_entry_id=recorded.entry.id, amount_pence=1, reason="x", actor=SYSTEM)
+    assert str(refused.value).startswith(
+        "The bank transfer payment of £15.00 received on 3 June 2026 has not been verified"
+    )
+
+
+def test_a_new_account_owes_nothing_and_has_no_credit(account):
+    assert balances.account_balance(account.id) == 0
+    assert balances.unallocated_credit(account.id) == 0
+
+
+def test_credit_on_another_account_is_not_this_accounts_credit(account):
+    neighbour = make_account(surname="Jones")
+    ledger.record_payment(
+        account_id=neighbour.id, amount_pence=900, method=PaymentMethod.CARD, actor=SYSTEM
+    )
+    assert balances.unallocated_credit(account.id) == 0
+    assert balances.unallocated_credit(neighbour.id) == 900
+
+
+def test_what_a_missing_invoice_owes_is_refused_naming_it(app):
+    with pytest.raises(LookupError, match="^no invoice 987654$"):
+        balances.invoice_outstanding(987_654)
+
+
+def test_credit_moved_to_another_account_leaves_only_what_remains_as_credit_here(account):
+    neighbour = make_account(surname="Jones")
+    payment = _pay(account, 900)
+    ledger.transfer_credit(
+        source_entry_id=payment.id,
+        to_account_id=neighbour.id,
+        amount_pence=600,
+        reason="Wrong account",
+        actor=SYSTEM,
+    )
+    assert balances.unallocated_credit(account.id) == 300
+    assert balances.unallocated_credit(neighbour.id) == 600
+
+
+def test_each_credit_is_listed_with_its_kind(account):
+    invoice = _invoice(account, "A1", 1_000)
+    payment = _pay(account, 200)
+    note = ledger.raise_credit_note(
+        invoice_id=invoice.id, amount_pence=100, reason="Overcharged", actor=SYSTEM
+    )
+    assert [(c.entry_id, c.kind) for c in balances.credit_values(account.id)] == [
+        (payment.id, EntryKind.PAYMENT),
+        (note.id, EntryKind.CREDIT_NOTE),
+    ]
