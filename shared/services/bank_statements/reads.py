@@ -244,8 +244,8 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         + ("" if summary.balances_reconcile else "  DOES NOT RECONCILE"),
     ]
     for figure in summary.figures:
-        lines.append(f"  {figure.label + ':':<15}{figure.count:>7,}  {_pounds(figure.pence):>16}")
-    lines.append(f"  {'Debits:':<15}{summary.debit_count:>7,}  {_pounds(summary.debits_pence):>16}")
+        lines.append(f"  {figure.label + ':':<18}{figure.count:>7,}  {_pounds(figure.pence):>16}")
+    lines.append(f"  {'Debits:':<18}{summary.debit_count:>7,}  {_pounds(summary.debits_pence):>16}")
     lines.append(
         f"Credits {_pounds(summary.credits_pence)} = matched + suggested + unmatched + "
         f"settlements + already known + recorded by hand"
