@@ -21,6 +21,7 @@ ROLE_LABELS = {
     StaffRole.TEAM_LEADER: "Team leader",
     StaffRole.ADMIN: "Administrator",
     StaffRole.AUDITOR: "Auditor",
+    StaffRole.SERVICE_DEPARTMENT: "Service department user",
 }
 
 ROLE_HINTS = {
@@ -28,6 +29,9 @@ ROLE_HINTS = {
     StaffRole.TEAM_LEADER: "Works cases and approves other people's refunds and write-offs",
     StaffRole.ADMIN: "Manages staff, roles and limits; can look at cases but not change them",
     StaffRole.AUDITOR: "Reads cases and the audit log; changes nothing",
+    StaffRole.SERVICE_DEPARTMENT: (
+        "Raises invoices for one department, each checked before it goes out; sees nothing else"
+    ),
 }
 
 

@@ -30,6 +30,19 @@ class Permission(enum.StrEnum):
     APPROVE = "approve"  # someone else's refund or write-off request
     MANAGE_STAFF = "manage_staff"  # add staff, change roles and delegated limits
     VIEW_AUDIT = "view_audit"  # the audit log
+    # Create and edit debtor accounts (with the duplicate check first).
+    MANAGE_ACCOUNTS = "manage_accounts"
+    # Raise invoices: issued at once within the person's invoice limit, otherwise (and
+    # always for service-department users) left in the checking queue.
+    RAISE_INVOICES = "raise_invoices"
+    # Check someone else's invoice in the checking queue: issue it or return it.
+    CHECK_INVOICES = "check_invoices"
+    # Import invoices from the council's finance system (a file of them).
+    IMPORT_INVOICES = "import_invoices"
+    # Income codes, dated VAT rates and departments' payment terms.
+    MANAGE_FINANCE_SETTINGS = "manage_finance_settings"
+    # Write and download the daily journal to the general ledger.
+    EXPORT_JOURNAL = "export_journal"
 
 
 _OFFICER = frozenset(
@@ -40,12 +53,16 @@ _OFFICER = frozenset(
         Permission.REQUEST_WRITE_OFF,
         Permission.REFER,
         Permission.DECIDE_PLANS,
+        Permission.MANAGE_ACCOUNTS,
+        Permission.RAISE_INVOICES,
+        Permission.CHECK_INVOICES,
+        Permission.IMPORT_INVOICES,
     }
 )
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "officer": _OFFICER,
-    "team_leader": _OFFICER | {Permission.APPROVE},
+    "team_leader": _OFFICER | {Permission.APPROVE, Permission.EXPORT_JOURNAL},
     # Administrators manage people, not money: they can look at cases (to
     # answer a colleague's question) but never change one or approve anything.
     "admin": frozenset(
@@ -54,10 +71,14 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.VIEW_CASES,
             Permission.MANAGE_PLAN_POLICY,
+            Permission.MANAGE_FINANCE_SETTINGS,
         }
     ),
     # Read-only: sees cases and the audit trail, changes nothing.
     "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
+    # A service department's own staff: raise invoices for their department (always
+    # checked by the accounts-receivable team before they go out), nothing else.
+    "service_department": frozenset({Permission.RAISE_INVOICES}),
 }
 
 

@@ -24,7 +24,14 @@ from shared.models.bank_statements import (
 from shared.models.contact import ContactEvent, ContactKind
 from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
 from shared.models.holds import AccountHold, HoldKind
-from shared.models.invoices import Invoice, InvoiceLine, RecoveryStage
+from shared.models.invoices import (
+    DocumentSequence,
+    IncomeCode,
+    Invoice,
+    InvoiceLine,
+    RecoveryStage,
+    VatRatePeriod,
+)
 from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
 from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
 from shared.models.payments import (
@@ -104,7 +111,10 @@ __all__ = [
     "Frequency",
     "IncomeExpenditureStatement",
     "Instalment",
+    "DocumentSequence",
+    "IncomeCode",
     "Invoice",
+    "VatRatePeriod",
     "InvoiceLine",
     "LedgerEntry",
     "Mandate",

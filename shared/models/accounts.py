@@ -45,6 +45,9 @@ class DebtorAccount(db.Model):
     surname: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     organisation_name: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     company_number: Mapped[str | None] = mapped_column(sa.String(8))
+    # The council finance system's customer id: how invoices imported from it find
+    # the account (unique; none for accounts the finance system does not know).
+    finance_customer_id: Mapped[str | None] = mapped_column(sa.String(40))
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     mobile_phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     other_phone: Mapped[str | None] = mapped_column(sa.String(20))
@@ -87,6 +90,8 @@ class DebtorAccount(db.Model):
             "breathing_space_type IS NULL OR breathing_space_start IS NOT NULL",
             name="breathing_space_has_start",
         ),
+        # An index, not a table constraint: SQLite adds it without rebuilding the table.
+        sa.Index("uq_debtor_accounts_finance_customer_id", "finance_customer_id", unique=True),
     )
 
     @property
@@ -169,7 +174,15 @@ class ServiceDepartment(db.Model):
     is_commercial: Mapped[bool] = mapped_column(default=False)
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     contact_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # Days from issue to due date on the department's invoices (its payment terms).
+    payment_terms_days: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "payment_terms_days BETWEEN 0 AND 365", name="payment_terms_days_in_range"
+        ),
+    )
 
 
 class PortalRelationship(enum.StrEnum):

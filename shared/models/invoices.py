@@ -24,6 +24,56 @@ class RecoveryStage(enum.StrEnum):
     REFERRED_ENFORCEMENT = "referred_enforcement"
 
 
+class IncomeCode(db.Model):
+    """Where a department's income is booked in the general ledger: the codes an
+    administrator keeps per department, chosen on each invoice, summed by the journal."""
+
+    __tablename__ = "income_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("service_departments.id"))
+    code: Mapped[str] = mapped_column(sa.String(20))
+    description: Mapped[str] = mapped_column(sa.String(120))
+    cost_centre: Mapped[str] = mapped_column(sa.String(20))
+    ledger_code: Mapped[str] = mapped_column(sa.String(20))
+    # Retired codes stay (old invoices name them) but cannot be chosen for new ones.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = created_at_column()
+
+    department = relationship("ServiceDepartment")
+
+    __table_args__ = (sa.UniqueConstraint("department_id", "code"),)
+
+
+class VatRatePeriod(db.Model):
+    """A VAT rate from a date: the rate in force on an invoice's tax point (its issue
+    date) is the latest period of that rate starting on or before it."""
+
+    __tablename__ = "vat_rate_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rate: Mapped[VatRate] = mapped_column(enum_type(VatRate, "vat_rate"))
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    basis_points: Mapped[int]  # 2000 is 20%
+    created_by_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.UniqueConstraint("rate", "valid_from"),
+        sa.CheckConstraint("basis_points BETWEEN 0 AND 10000", name="basis_points_in_range"),
+    )
+
+
+class DocumentSequence(db.Model):
+    """The next number of a numbered document (invoices, credit notes), taken under
+    a row lock so two officers issuing at once never get the same number."""
+
+    __tablename__ = "document_sequences"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    next_value: Mapped[int]
+
+
 class Invoice(db.Model):
     """An invoice is immutable once raised: corrections are credit notes on the ledger."""
 
@@ -44,6 +94,11 @@ class Invoice(db.Model):
     )
     recovery_stage_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
     raised_by_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"))
+    # Where the income is booked (the GL journal sums by it); none on invoices from
+    # before income codes existed.
+    income_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("income_codes.id"), index=True)
+    # An organisation's purchase-order number, printed on the invoice.
+    purchase_order: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = created_at_column()
 
     lines: Mapped[list[InvoiceLine]] = relationship(
@@ -51,6 +106,7 @@ class Invoice(db.Model):
     )
     account = relationship("DebtorAccount")
     department = relationship("ServiceDepartment")
+    income_code = relationship("IncomeCode")
 
     __table_args__ = (
         sa.CheckConstraint("total_pence = net_pence + vat_pence", name="total_is_net_plus_vat"),
@@ -73,6 +129,8 @@ class InvoiceLine(db.Model):
     unit_price_pence: Mapped[int]
     net_pence: Mapped[int]
     vat_rate: Mapped[VatRate] = mapped_column(enum_type(VatRate, "vat_rate"))
+    # The rate in force on the tax point, as charged (2000 is 20%).
+    vat_basis_points: Mapped[int | None]
     vat_pence: Mapped[int]
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")

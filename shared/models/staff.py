@@ -18,6 +18,9 @@ class StaffRole(enum.StrEnum):
     TEAM_LEADER = "team_leader"  # approves within delegated limits
     ADMIN = "admin"  # manages staff, roles, limits and policy
     AUDITOR = "auditor"  # reads everything, changes nothing
+    # Raises invoices for their own department, each checked by the accounts-receivable
+    # team before it goes out; sees nothing else.
+    SERVICE_DEPARTMENT = "service_department"
 
 
 class LimitChangeStatus(enum.StrEnum):
@@ -53,6 +56,10 @@ class StaffUser(db.Model):
     # The most this person may refund or write off without someone else's approval.
     refund_limit_pence: Mapped[int] = mapped_column(default=0)
     write_off_limit_pence: Mapped[int] = mapped_column(default=0)
+    # The largest invoice this person may issue without someone else checking it.
+    invoice_limit_pence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A service-department user's department: the only one they raise invoices for.
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_departments.id"))
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
@@ -61,6 +68,11 @@ class StaffUser(db.Model):
     __table_args__ = (
         sa.CheckConstraint("refund_limit_pence >= 0", name="refund_limit_not_negative"),
         sa.CheckConstraint("write_off_limit_pence >= 0", name="write_off_limit_not_negative"),
+        sa.CheckConstraint("invoice_limit_pence >= 0", name="invoice_limit_not_negative"),
+        sa.CheckConstraint(
+            "role <> 'service_department' OR department_id IS NOT NULL",
+            name="service_department_user_has_department",
+        ),
     )
 
     @property

@@ -28,13 +28,22 @@ def test_an_officer_views_works_cases_and_requests_refunds_and_write_offs():
         P.REQUEST_WRITE_OFF,
         P.REFER,
         P.DECIDE_PLANS,
+        P.MANAGE_ACCOUNTS,
+        P.RAISE_INVOICES,
+        P.CHECK_INVOICES,
+        P.IMPORT_INVOICES,
     }
 
 
-def test_a_team_leader_can_do_everything_an_officer_can_and_approve():
+def test_a_team_leader_can_do_everything_an_officer_can_and_approve_and_export_the_journal():
     assert permissions_for(StaffRole.TEAM_LEADER) == permissions_for(StaffRole.OFFICER) | {
-        P.APPROVE
+        P.APPROVE,
+        P.EXPORT_JOURNAL,
     }
+
+
+def test_a_service_department_user_only_raises_invoices():
+    assert permissions_for(StaffRole.SERVICE_DEPARTMENT) == {P.RAISE_INVOICES}
 
 
 def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no_money():
@@ -43,6 +52,7 @@ def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no
         P.VIEW_AUDIT,
         P.VIEW_CASES,
         P.MANAGE_PLAN_POLICY,
+        P.MANAGE_FINANCE_SETTINGS,
     }
 
 
