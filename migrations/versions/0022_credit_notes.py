@@ -1,0 +1,23 @@
+"""credit-note documents with the lines and VAT they credit
+
+Reserved slot (filled in by the work that needs it).
+
+Revision ID: 0022
+Revises: 0021
+Create Date: 2026-12-07 11:00:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = '0022'
+down_revision = '0021'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
