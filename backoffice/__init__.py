@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("backoffice", __name__)
 
 from backoffice import (  # noqa: E402,F401
+    accounts,
     approvals,
     audit,
     auth,
@@ -12,8 +13,14 @@ from backoffice import (  # noqa: E402,F401
     card_event_refusals,
     contact_details,
     contacts,
+    credit_notes,
+    finance_settings,
     first_password,
     holds,
+    invoice_imports,
+    invoice_schedules,
+    invoices,
+    journals,
     payment_checks,
     payments,
     plans,
