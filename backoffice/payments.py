@@ -1,5 +1,5 @@
 """Recording a payment taken outside the portal (cheque, card on the council's terminal,
-bank transfer, cash) and raising a credit note against an invoice."""
+bank transfer, cash). Credit notes are raised in backoffice/credit_notes.py."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ import secrets
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from backoffice import bp
 from backoffice.auth import requires
-from backoffice.casework import case_or_404, invoice_or_404, pounds, staff_actor, today
+from backoffice.casework import case_or_404, pounds, staff_actor, today
 from backoffice.forms import strip_whitespace
 from shared.domain.dates import parse_day
 from shared.domain.permissions import Permission
 from shared.models import PaymentMethod
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
-from shared.services import account_view, approvals, payment_checks
+from shared.services import account_view, payment_checks
 from shared.services.errors import Conflict, InvalidRequest
 from shared.widgets import GovRadioInput
 
@@ -93,24 +93,6 @@ class ManualPaymentForm(FlaskForm):
     def validate_reference(self, field):
         if not field.data and self.method.data != PaymentMethod.CASH.value:
             raise ValidationError("Enter the reference (not needed for cash)")
-
-
-class CreditNoteForm(FlaskForm):
-    amount = StringField(
-        "Amount to credit",
-        filters=[strip_whitespace],
-        validators=[DataRequired("Enter the amount to credit"), pounds("Amount to credit")],
-        widget=GovTextInput(),
-    )
-    reason = TextAreaField(
-        "Reason",
-        validators=[
-            DataRequired("Enter the reason for the credit note"),
-            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
-        ],
-        widget=GovTextArea(),
-    )
-    submit = SubmitField("Raise credit note", widget=GovSubmitInput())
 
 
 REFERENCE_USED = "This reference has already been used for a different payment. Check the reference"
@@ -203,39 +185,4 @@ def record_manual_payment(reference: str):
         invoices=invoices,
         problems=problems,
         typed={i.id: request.form.get(f"invoice_{i.id}", "") for i in invoices},
-    )
-
-
-@bp.route("/accounts/<reference>/invoices/<number>/credit-note", methods=["GET", "POST"])
-@requires(Permission.WORK_CASES)
-def raise_credit_note(reference: str, number: str):
-    case = case_or_404(reference)
-    invoice = invoice_or_404(case, number)
-    form = CreditNoteForm()
-    if form.validate_on_submit():
-        try:
-            outcome = approvals.request_credit_note(
-                invoice_id=invoice.id,
-                amount_pence=form.amount.pence,
-                reason=form.reason.data,
-                actor=staff_actor(),
-            )
-        except InvalidRequest as exc:
-            form.amount.errors.append(str(exc))
-        else:
-            if outcome.posted:
-                flash(
-                    f"Credit note of {format_gbp(form.amount.pence)} raised on {invoice.number}",
-                    "success",
-                )
-            else:
-                total = format_gbp(outcome.running_total_pence)
-                flash(
-                    f"Credit note of {format_gbp(form.amount.pence)} on {invoice.number} takes "
-                    f"your credit notes on this account to {total}, above your limit, so it "
-                    "has been sent to a team leader to approve"
-                )
-            return redirect(url_for("backoffice.case_view", reference=case.reference))
-    return render_template(
-        "backoffice/payments/credit_note.html", form=form, case=case, invoice=invoice
     )

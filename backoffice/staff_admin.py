@@ -18,7 +18,9 @@ from backoffice.staff_forms import (
     AddStaffForm,
     LimitsForm,
     RoleForm,
+    chosen_department,
     pounds,
+    set_departments,
 )
 from shared.domain.permissions import Permission
 from shared.models import StaffRole
@@ -82,8 +84,9 @@ def staff_list():
 @requires(Permission.MANAGE_STAFF)
 def add_staff():
     form = AddStaffForm()
+    set_departments(form, staff_admin.departments())
     if request.method == "GET":
-        form.refund_limit.data = form.write_off_limit.data = "0"
+        form.refund_limit.data = form.write_off_limit.data = form.invoice_limit.data = "0"
     if form.validate_on_submit():
         try:
             created = staff_admin.create_staff(
@@ -93,10 +96,14 @@ def add_staff():
                 role=StaffRole(form.role.data),
                 refund_limit_pence=form.refund_limit.pence,
                 write_off_limit_pence=form.write_off_limit.pence,
+                invoice_limit_pence=form.invoice_limit.pence or 0,
+                department_id=chosen_department(form),
                 source_ip=request.remote_addr,
             )
         except Conflict as exc:
             form.email.errors.append(str(exc))
+        except InvalidRequest as exc:
+            form.department.errors.append(str(exc))
         else:
             person = created.user
             flash(
@@ -130,17 +137,24 @@ def staff_detail(staff_id: int):
 @requires(Permission.MANAGE_STAFF)
 def change_role(staff_id: int):
     person = _person(staff_id)
-    form = RoleForm(data={"role": person.role.value} if request.method == "GET" else None)
+    form = RoleForm(
+        data={"role": person.role.value, "department": str(person.department_id or "")}
+        if request.method == "GET"
+        else None
+    )
+    set_departments(form, staff_admin.departments())
     if form.validate_on_submit():
         try:
             staff_admin.change_role(
                 current_staff().id,
                 staff_id,
                 StaffRole(form.role.data),
+                department_id=chosen_department(form),
                 source_ip=request.remote_addr,
             )
         except InvalidRequest as exc:
-            form.role.errors.append(str(exc))
+            field = form.department if str(exc) == staff_admin.SELECT_DEPARTMENT else form.role
+            field.errors.append(str(exc))
         else:
             flash(f"{person.full_name}’s role is now {ROLE_LABELS[person.role]}", "success")
             return _detail(staff_id)
@@ -161,6 +175,7 @@ def change_limits(staff_id: int):
     if request.method == "GET":
         form.refund_limit.data = pounds(person.refund_limit_pence)
         form.write_off_limit.data = pounds(person.write_off_limit_pence)
+        form.invoice_limit.data = pounds(person.invoice_limit_pence)
     if form.validate_on_submit():
         try:
             saved = staff_admin.set_limits(
@@ -168,6 +183,7 @@ def change_limits(staff_id: int):
                 staff_id,
                 refund_limit_pence=form.refund_limit.pence,
                 write_off_limit_pence=form.write_off_limit.pence,
+                invoice_limit_pence=form.invoice_limit.pence,
                 source_ip=request.remote_addr,
             )
         except InvalidRequest as exc:

@@ -4,8 +4,13 @@ replace a temporary password at sign-in."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, RadioField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -91,6 +96,29 @@ def _limit_field(label: str):
     return PoundsField(label, validators=[delegated_limit(label)], widget=GovTextInput())
 
 
+def _department_field():
+    return SelectField(
+        "Department (service department users only)",
+        description="The one department a service department user raises invoices for",
+        choices=[],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+
+
+def _optional_limit_field(label: str):
+    """A limit that may be left blank (pence None): £0 for someone new, and unchanged
+    for someone who has one."""
+    check = delegated_limit("Invoice limit")
+
+    def optional(form, field):
+        field.pence = None
+        if (field.data or "").strip():
+            check(form, field)
+
+    return PoundsField(label, validators=[optional], widget=GovTextInput())
+
+
 class AddStaffForm(FlaskForm):
     full_name = StringField(
         "Full name",
@@ -112,20 +140,38 @@ class AddStaffForm(FlaskForm):
         widget=GovTextInput(),
     )
     role = _role_field()
+    department = _department_field()
     refund_limit = _limit_field("Refund limit")
     write_off_limit = _limit_field("Write-off limit")
+    invoice_limit = _optional_limit_field("Invoice limit (optional)")
     submit = SubmitField("Add member of staff", widget=GovSubmitInput())
 
 
 class RoleForm(FlaskForm):
     role = _role_field()
+    department = _department_field()
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
 class LimitsForm(FlaskForm):
     refund_limit = _limit_field("Refund limit")
     write_off_limit = _limit_field("Write-off limit")
+    invoice_limit = _optional_limit_field("Invoice limit (optional)")
     submit = SubmitField("Save limits", widget=GovSubmitInput())
+
+
+def set_departments(form, departments: list[tuple[int, str]]) -> None:
+    """The department choices (a service-department user's), from the database."""
+    form.department.choices = [SelectChoice("", "Not a service department user")] + [
+        SelectChoice(str(i), name) for i, name in departments
+    ]
+
+
+def chosen_department(form) -> int | None:
+    """The department chosen, if it is one of the choices offered."""
+    data = form.department.data or ""
+    offered = {c.value for c in form.department.choices or []}
+    return int(data) if data and data in offered and data.isdigit() else None
 
 
 def good_password(form, field):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import html
 import json
 import logging
@@ -80,6 +81,17 @@ class Mailbox:
             "message_id": str(parsed.get("Message-ID", "")),
             # Line endings as the sender wrote them, not SMTP's CRLF.
             "body": (part.get_content() if part is not None else "").replace("\r\n", "\n"),
+            # Attached files (an invoice PDF), so tests can read them back.
+            "attachments": [
+                {
+                    "filename": attachment.get_filename(),
+                    "content_type": attachment.get_content_type(),
+                    "content_base64": base64.b64encode(
+                        attachment.get_payload(decode=True) or b""
+                    ).decode("ascii"),
+                }
+                for attachment in parsed.iter_attachments()
+            ],
             "size": len(raw),
         }
         self.next_id += 1

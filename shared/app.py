@@ -62,6 +62,10 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
         web,
     )
 
+    # The documents outgoing email may attach (shared/documents.py), registered here so
+    # every process that builds the app, the outbox worker included, can render them.
+    from shared.services import credit_notes, invoices  # noqa: F401
+
     web.init_app(app)
 
     from backoffice import bp as backoffice_bp

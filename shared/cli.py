@@ -191,7 +191,31 @@ def reencrypt_totp_command() -> None:
     click.echo(f"Re-encrypted {changed} authenticator secret{'' if changed == 1 else 's'}.")
 
 
-imports = AppGroup("import", help="Files in from outside: bank statements.")
+invoices = AppGroup("invoices", help="Invoices.")
+
+
+@invoices.command("raise-periodic")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to raise for, YYYY-MM-DD (default today).",
+)
+def raise_periodic_command(day) -> None:
+    """Raise every periodic invoice due on or before the day, each period once."""
+    from shared.services.invoice_schedule_runs import raise_due
+
+    started = time.perf_counter()
+    counts = raise_due(day.date() if day else None).as_dict()
+    counts.pop("invoice_numbers")
+    elapsed = time.perf_counter() - started
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({elapsed:.1f} s)")
+
+
+imports = AppGroup(
+    "import", help="Files in from outside: bank statements, invoices from the finance system."
+)
 
 
 @imports.command("bank-statement")
@@ -229,6 +253,138 @@ def import_bank_statement_command(file: Path, statement_format: str | None) -> N
     click.echo(f"({time.perf_counter() - started:.1f} s)")
 
 
+@imports.command("invoices")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="The file's format (default: told from its content).",
+)
+def import_invoices_command(file: Path, file_format: str | None) -> None:
+    """Import invoices from the council's finance system (CSV or XLSX in the layout of
+    docs/invoice-import.md). Every row is checked first: a file with any bad row imports
+    nothing and exits non-zero with the rows' errors."""
+    import contextlib
+    import hashlib
+
+    from shared.domain.invoice_import import FileFormat, detect_format, estimated_rows
+    from shared.formatting import london_time
+    from shared.models import ImportStatus
+    from shared.services.actors import SYSTEM
+    from shared.services.errors import ServiceError
+    from shared.services.invoice_import import importer, reads
+
+    started = time.perf_counter()
+    with file.open("rb") as stream:
+        head = stream.read(8)
+        stream.seek(0)
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    try:
+        submitted = importer.start_file(
+            head, digest, file_name=file.name, actor=SYSTEM, file_format=file_format
+        )
+    except ServiceError as exc:
+        raise click.ClickException(f"{file.name}: {exc}. Nothing was imported.") from None
+    if not submitted.created:
+        earlier = reads.import_summary(submitted.import_id)
+        click.echo(
+            f"{file.name} was already imported on {london_time(earlier.created_at)} "
+            f"(import {earlier.import_id}, {earlier.status.value}): nothing changed."
+        )
+        return
+    detected = FileFormat(file_format) if file_format else detect_format(head, file.name)
+    with file.open("rb") as stream:
+        estimate = estimated_rows(stream, detected)
+    labels = {ImportStatus.VALIDATING: "Checking rows ", ImportStatus.IMPORTING: "Importing rows"}
+    with contextlib.ExitStack() as bars:
+        current: dict = {}
+
+        def listener(status, done, total) -> None:
+            if current.get("status") != status:
+                if "bar" in current:
+                    current["bar"].render_finish()
+                bar = click.progressbar(
+                    length=max(total or estimate or 1, 1), label=labels[status], show_pos=True
+                )
+                current.update(status=status, bar=bars.enter_context(bar), done=0)
+            current["bar"].update(done - current["done"])
+            current["done"] = done
+
+        try:
+            outcome = importer.run_import(
+                submitted.import_id, lambda: file.open("rb"), actor=SYSTEM, listener=listener
+            )
+        except ServiceError as exc:
+            raise click.ClickException(f"{file.name}: {exc}. Nothing was imported.") from None
+    summary = reads.import_summary(outcome.import_id)
+    lines = reads.summary_lines(summary)
+    if outcome.status == ImportStatus.REJECTED:
+        for line in lines[1:]:
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"{file.name}: {summary.error_count:,} error{'' if summary.error_count == 1 else 's'}"
+            " in the file, so nothing was imported (import "
+            f"{outcome.import_id} rejected). Put them right and import the file again."
+        )
+    for line in lines:
+        click.echo(line)
+    click.echo(f"({time.perf_counter() - started:.1f} s)")
+
+
+ledger = AppGroup("ledger", help="The ledger out to the general ledger.")
+
+
+@ledger.command("journal")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="The day whose postings to journal, YYYY-MM-DD (a day that has ended).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The folder to write journal-YYYY-MM-DD.csv into.",
+)
+def journal_command(day, out_dir: Path) -> None:
+    """Write a day's journal to the general ledger (stored as sent; the same file again
+    after), print its totals and SHA-256."""
+    from shared.formatting import london_time
+    from shared.models import JournalVia
+    from shared.money import format_gbp
+    from shared.services import journal
+    from shared.services.actors import SYSTEM
+    from shared.services.errors import ServiceError
+
+    try:
+        result = journal.export_journal(day.date(), SYSTEM, via=JournalVia.COMMAND)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc}. Nothing was written.") from None
+    stored = result.journal
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / stored.filename
+    target.write_bytes(stored.content_bytes)
+    if not result.created:
+        click.echo(
+            f"Already sent on {london_time(stored.written_at)} by {stored.written_by}: "
+            "this is the same file."
+        )
+    click.echo(f"Wrote {target}")
+    click.echo(
+        f"  {stored.line_count} lines from {stored.entry_count} ledger entries; debits "
+        f"{format_gbp(stored.debit_pence)}, credits {format_gbp(stored.credit_pence)}"
+    )
+    click.echo(f"  SHA-256 {stored.sha256}")
+    if result.late is not None:
+        raise click.ClickException(f"WARNING: {result.late.message}.")
+
+
 @click.command("grant-runtime")
 def grant_runtime_command() -> None:
     """Grant DATABASE_URL's role what the app needs, as MIGRATION_DATABASE_URL's owner role."""
@@ -263,7 +419,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(plans)
     app.cli.add_command(staff)
+    app.cli.add_command(ledger)
     app.cli.add_command(imports)
+    app.cli.add_command(invoices)
     # Beside `db upgrade`, which applies the same grants after migrating.
     from flask_migrate.cli import db as db_group
 

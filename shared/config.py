@@ -70,6 +70,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "COUNCIL_EMAIL", "income.recovery@borsetshire.example", "the recovery team's email address"
     ),
+    # What the council's invoices and credit notes print (templates/pdf/).
+    Setting(
+        "COUNCIL_ADDRESS",
+        "Income Recovery Team|County Hall|Borchester|BC1 1AA",
+        "the council's postal address on invoices, credit notes and remittance slips, "
+        'its lines separated by "|"',
+    ),
+    Setting(
+        "COUNCIL_VAT_NUMBER",
+        "GB999999973",
+        "the council's VAT registration number on invoices and credit notes: GB and 9 digits",
+    ),
+    Setting(
+        "COUNCIL_BANK_ACCOUNT_NAME",
+        "Borsetshire CC Income",
+        "the name on the bank account debtors pay by transfer, printed on invoices",
+    ),
+    Setting(
+        "COUNCIL_BANK_SORT_CODE",
+        "00-00-00",
+        "the sort code of that bank account (6 digits, like 20-00-00)",
+    ),
+    Setting(
+        "COUNCIL_BANK_ACCOUNT_NUMBER",
+        "00000000",
+        "the number of that bank account (8 digits)",
+    ),
     Setting(
         "PUBLIC_BASE_URL",
         "http://127.0.0.1:5000",
@@ -159,6 +186,32 @@ SETTINGS: tuple[Setting, ...] = (
         "first encrypts, every one decrypts; must be set in production (empty derives a "
         "development key from SECRET_KEY)",
     ),
+    # The daily journal to the general ledger (shared/domain/journal.py, docs/journal.md).
+    Setting(
+        "GL_DEBTORS_CONTROL_CODE",
+        "B4010",
+        "GL code of the sundry debtors control account the journal debits and credits",
+    ),
+    Setting("GL_VAT_OUTPUT_CODE", "B6210", "GL code of output VAT (VAT on invoices)"),
+    Setting("GL_BANK_CODE", "B1010", "GL code of the bank: transfers, cheques, cash"),
+    Setting("GL_CARD_CLEARING_CODE", "B1050", "GL code of card payments clearing"),
+    Setting("GL_DIRECT_DEBIT_CLEARING_CODE", "B1060", "GL code of Direct Debit clearing"),
+    Setting("GL_WRITE_OFF_CODE", "R8200", "GL code write-offs are debited to (bad debts)"),
+    Setting(
+        "GL_SUSPENSE_CODE",
+        "B9999",
+        "GL suspense code: income of invoices with no income code, and what does not pair",
+    ),
+)
+
+GL_CODE_SETTINGS = (
+    "GL_DEBTORS_CONTROL_CODE",
+    "GL_VAT_OUTPUT_CODE",
+    "GL_BANK_CODE",
+    "GL_CARD_CLEARING_CODE",
+    "GL_DIRECT_DEBIT_CLEARING_CODE",
+    "GL_WRITE_OFF_CODE",
+    "GL_SUSPENSE_CODE",
 )
 
 _ENVS = {"development", "test", "production"}
@@ -259,6 +312,49 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     return value
 
 
+def _digits(text: str) -> str:
+    return "".join(text.replace("-", " ").split())
+
+
+def _council_documents(raw: dict) -> dict[str, object]:
+    """What invoices and credit notes print about the council, checked at start-up:
+    a malformed VAT number or bank account on every invoice would send payments astray."""
+    lines = [line.strip() for line in str(raw["COUNCIL_ADDRESS"]).split("|") if line.strip()]
+    if not lines:
+        raise ConfigError(
+            'COUNCIL_ADDRESS is empty: set the council\'s postal address, lines separated by "|"'
+        )
+    vat = _digits(str(raw["COUNCIL_VAT_NUMBER"])).upper()
+    if not (len(vat) == 11 and vat.startswith("GB") and vat[2:].isascii() and vat[2:].isdigit()):
+        raise ConfigError(
+            f"COUNCIL_VAT_NUMBER must be GB and 9 digits, like GB123456789, "
+            f"got {raw['COUNCIL_VAT_NUMBER']!r}"
+        )
+    sort_code = _digits(str(raw["COUNCIL_BANK_SORT_CODE"]))
+    if not (len(sort_code) == 6 and sort_code.isascii() and sort_code.isdigit()):
+        raise ConfigError(
+            f"COUNCIL_BANK_SORT_CODE must be 6 digits, like 20-00-00, "
+            f"got {raw['COUNCIL_BANK_SORT_CODE']!r}"
+        )
+    account = _digits(str(raw["COUNCIL_BANK_ACCOUNT_NUMBER"]))
+    if not (len(account) == 8 and account.isascii() and account.isdigit()):
+        raise ConfigError(
+            f"COUNCIL_BANK_ACCOUNT_NUMBER must be 8 digits, "
+            f"got {raw['COUNCIL_BANK_ACCOUNT_NUMBER']!r}"
+        )
+    name = " ".join(str(raw["COUNCIL_BANK_ACCOUNT_NAME"]).split())
+    if not name:
+        raise ConfigError("COUNCIL_BANK_ACCOUNT_NAME is empty: set the name on the bank account")
+    return {
+        "COUNCIL_ADDRESS": str(raw["COUNCIL_ADDRESS"]),
+        "COUNCIL_ADDRESS_LINES": lines,
+        "COUNCIL_VAT_NUMBER": vat,
+        "COUNCIL_BANK_ACCOUNT_NAME": name,
+        "COUNCIL_BANK_SORT_CODE": f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}",
+        "COUNCIL_BANK_ACCOUNT_NUMBER": account,
+    }
+
+
 def _bool(name: str, raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -319,6 +415,16 @@ def _derived_fernet_key(secret_key: str) -> str:
     return base64.urlsafe_b64encode(derived).decode()
 
 
+def _gl_code(name: str, raw: str) -> str:
+    code = raw.strip()
+    if not code or len(code) > 20 or any(c in code for c in ',"\r\n'):
+        raise ConfigError(
+            f"{name} must be a general-ledger code of 1 to 20 characters with no comma, "
+            f"quote or line break, got {raw!r}"
+        )
+    return code
+
+
 def load_config(environ: dict[str, str] | None = None, **overrides: object) -> dict[str, object]:
     """Build the Flask config mapping from the environment (or the given dict).
 
@@ -355,6 +461,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "COUNCIL_NAME": raw["COUNCIL_NAME"],
         "COUNCIL_PHONE": raw["COUNCIL_PHONE"],
         "COUNCIL_EMAIL": raw["COUNCIL_EMAIL"],
+        **_council_documents(raw),
         "PUBLIC_BASE_URL": str(raw["PUBLIC_BASE_URL"]).rstrip("/"),
         "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", str(raw["TRUSTED_PROXY_HOPS"]), 0),
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", str(raw["SESSION_IDLE_MINUTES"]), 1),
@@ -393,6 +500,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         "TOTP_ENCRYPTION_KEYS": _totp_encryption_keys(
             str(raw["TOTP_ENCRYPTION_KEYS"]), app_env, secret
         ),
+        **{name: _gl_code(name, str(raw[name])) for name in GL_CODE_SETTINGS},
         # Sessions: never readable by scripts, not sent cross-site; Secure
         # whenever we are not on the plain-HTTP local demo.
         "SESSION_COOKIE_HTTPONLY": True,
@@ -491,6 +599,17 @@ def _demo_settings(config: dict[str, object]):
     ):
         if text[name] == _default(name):
             yield name, f"is the demo council's ({text[name]})", f"set {name} to {what}"
+    # Printed on every invoice: the demo's would have debtors pay an account that is not
+    # the council's, and quote a VAT number that is not its own.
+    for name, what in (
+        ("COUNCIL_ADDRESS", "the council's postal address"),
+        ("COUNCIL_VAT_NUMBER", "the council's VAT registration number"),
+        ("COUNCIL_BANK_ACCOUNT_NAME", "the name on the council's bank account"),
+        ("COUNCIL_BANK_SORT_CODE", "the sort code of the council's bank account"),
+        ("COUNCIL_BANK_ACCOUNT_NUMBER", "the council's bank account number"),
+    ):
+        if name in config and _digits(str(config[name])) == _digits(_default(name)):
+            yield name, f"is the demo council's ({config[name]})", f"set {name} to {what}"
     yield from _provider_settings(text)
     if _is_loopback(text["SMTP_HOST"]) and config["SMTP_PORT"] == int(_default("SMTP_PORT")):
         yield (

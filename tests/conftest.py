@@ -142,20 +142,47 @@ def database_template(tmp_path_factory, worker_id_str) -> str:
         schema.dispose()
         url = as_role(base.set(database=name).render_as_string(hide_password=False), RUNTIME_ROLE)
         migrate_database(url)  # as the owner, then granting the runtime role (make_config)
+        _SEEDED_ROWS[url] = _rows_the_migrations_seeded(url)
         return url
     path = tmp_path_factory.mktemp("db") / "template.db"
     migrate_database(f"sqlite:///{path}")
     return str(path)
 
 
+# Rows the migrations themselves insert (the VAT rate history, the document number
+# sequences), per PostgreSQL test database: put back after every truncation, so each
+# test starts from what a freshly migrated database holds, as it does on SQLite.
+_SEEDED_ROWS: dict[str, dict[str, list[dict]]] = {}
+
+
+def _rows_the_migrations_seeded(url: str) -> dict[str, list[dict]]:
+    engine = sa.create_engine(as_superuser(url))
+    with engine.connect() as conn:
+        seeded = {
+            table.name: [dict(row) for row in conn.execute(sa.select(table)).mappings()]
+            for table in _db.metadata.sorted_tables
+        }
+    engine.dispose()
+    return {name: rows for name, rows in seeded.items() if rows}
+
+
 def _truncate_all(url: str) -> None:
-    """Empty every table of `url`'s database, as the superuser (the runtime role cannot)."""
+    """Empty every table of `url`'s database, as the superuser (the runtime role cannot),
+    then put back the rows the migrations seeded."""
     engine = sa.create_engine(as_superuser(url))
     tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
     with engine.begin() as conn:
         # Triggers off for this transaction: the append-only tables refuse TRUNCATE.
         conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for name, rows in _SEEDED_ROWS.get(url, {}).items():
+            table = _db.metadata.tables[name]
+            conn.execute(table.insert(), rows)
+            if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
+                conn.execute(
+                    sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :n)"),
+                    {"n": max(row["id"] for row in rows)},
+                )
     engine.dispose()
 
 

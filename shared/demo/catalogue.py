@@ -123,13 +123,23 @@ class StaffSpec:
     role: StaffRole
     refund_limit_pence: int
     write_off_limit_pence: int
+    # The largest invoice they issue without a check (issue 12: debt in).
+    invoice_limit_pence: int = 0
+    # A service-department user's department (its code).
+    department: str | None = None
 
 
 # A second team leader exists so "approved by a different team leader" can be shown,
 # and a second admin so a limit above the ceiling can be approved by another admin.
 STAFF: tuple[StaffSpec, ...] = (
     StaffSpec(
-        "officer", f"officer@{DEMO_EMAIL_DOMAIN}", "Priya Sharma", StaffRole.OFFICER, 25_000, 10_000
+        "officer",
+        f"officer@{DEMO_EMAIL_DOMAIN}",
+        "Priya Sharma",
+        StaffRole.OFFICER,
+        25_000,
+        10_000,
+        invoice_limit_pence=200_000,
     ),
     StaffSpec(
         "team_leader",
@@ -138,6 +148,7 @@ STAFF: tuple[StaffSpec, ...] = (
         StaffRole.TEAM_LEADER,
         500_000,
         250_000,
+        invoice_limit_pence=500_000,
     ),
     StaffSpec(
         "team_leader_2",
@@ -146,11 +157,48 @@ STAFF: tuple[StaffSpec, ...] = (
         StaffRole.TEAM_LEADER,
         500_000,
         250_000,
+        invoice_limit_pence=500_000,
     ),
     StaffSpec("admin", f"admin@{DEMO_EMAIL_DOMAIN}", "Sam Okafor", StaffRole.ADMIN, 0, 0),
     StaffSpec("admin_2", f"admin2@{DEMO_EMAIL_DOMAIN}", "Tomasz Nowak", StaffRole.ADMIN, 0, 0),
     StaffSpec("auditor", f"auditor@{DEMO_EMAIL_DOMAIN}", "Helen Carter", StaffRole.AUDITOR, 0, 0),
+    # Raises Trade Waste's invoices; every one is checked before it goes out.
+    StaffSpec(
+        "service_department",
+        f"trade.waste@{DEMO_EMAIL_DOMAIN}",
+        "Dev Patel",
+        StaffRole.SERVICE_DEPARTMENT,
+        0,
+        0,
+        department=TRADE_WASTE,
+    ),
 )
+
+# Each department's income codes: (code, description, cost centre, ledger code).
+INCOME_CODES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    ADULT_SOCIAL_CARE: (
+        ("ASC01", "Residential care contributions", "ASC-4120", "8101"),
+        ("ASC02", "Home care contributions", "ASC-4121", "8102"),
+    ),
+    TRADE_WASTE: (
+        ("TW01", "Commercial waste collections", "ENV-2210", "8201"),
+        ("TW02", "Bulky and clinical waste", "ENV-2211", "8202"),
+        ("TW03", "Bin hire", "ENV-2212", "8203"),
+    ),
+    COMMERCIAL_RENTS: (
+        ("EST01", "Shop and office rents", "EST-3300", "8301"),
+        ("EST02", "Service charges", "EST-3301", "8302"),
+    ),
+    LICENSING: (
+        ("LIC01", "Premises licences", "REG-1450", "8401"),
+        ("LIC02", "Taxi and private hire licences", "REG-1451", "8402"),
+    ),
+    HB_OVERPAYMENTS: (("HBOP1", "Housing benefit overpayments", "REV-5120", "8501"),),
+    MISCELLANEOUS: (
+        ("MISC1", "Sundry income", "FIN-9000", "8901"),
+        ("MISC2", "Court costs recovered", "FIN-9001", "8902"),
+    ),
+}
 
 ROLE_ORDER = {role: n for n, role in enumerate(StaffRole)}
 

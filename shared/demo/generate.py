@@ -21,7 +21,7 @@ from random import Random
 
 from shared.demo import catalogue, charges
 from shared.demo.pools import Pools, landline, mobile, postcode, slug
-from shared.domain.vat import vat_on
+from shared.domain.vat import RATE_BASIS_POINTS, vat_on
 from shared.models.accounts import postcode_key
 from shared.money import format_gbp
 
@@ -30,6 +30,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "debtor_accounts": (
         "id",
         "reference",
+        "finance_customer_id",
         "kind",
         "title",
         "forename",
@@ -92,6 +93,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "unit_price_pence",
         "net_pence",
         "vat_rate",
+        "vat_basis_points",
         "vat_pence",
     ),
     "ledger_entries": (
@@ -131,6 +133,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 
 ACCOUNT_REFERENCE_PREFIX = "A"
 INVOICE_NUMBER_PREFIX = "INV"
+FINANCE_CUSTOMER_PREFIX = "FIN"
 
 HISTORY_DAYS = 730  # invoices are spread over the last two years
 PAYMENT_TERMS_DAYS = 30
@@ -250,6 +253,9 @@ class Generator:
         today = self.today_ord
         account_id = self.next_id("debtor_accounts")
         reference = f"{ACCOUNT_REFERENCE_PREFIX}{self.counters.account_number:08d}"
+        # The finance system's customer id (docs/invoice-import.md: its invoice files
+        # find the account by it; docs/samples/invoices.csv names the first few).
+        finance_customer_id = f"{FINANCE_CUSTOMER_PREFIX}{self.counters.account_number:08d}"
         self.counters.account_number += 1
 
         if org:
@@ -290,6 +296,7 @@ class Generator:
             (
                 account_id,
                 reference,
+                finance_customer_id,
                 *contact,
                 int(vulnerable),
                 *vulnerability,
@@ -456,6 +463,8 @@ class Generator:
                         unit_price,
                         net,
                         rate.value,
+                        # Today's rates: in force for the whole of the demo's two years.
+                        RATE_BASIS_POINTS[rate],
                         vat,
                     )
                 )

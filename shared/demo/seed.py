@@ -43,6 +43,7 @@ from shared.models import (
     Arrangement,
     ArrangementStatus,
     DebtorAccount,
+    IncomeCode,
     Invoice,
     ServiceDepartment,
     StaffUser,
@@ -94,8 +95,34 @@ def ensure_departments() -> tuple[dict[str, int], int]:
     return {spec.code: existing[spec.code].id for spec in catalogue.DEPARTMENTS}, created
 
 
+def ensure_income_codes(department_ids: dict[str, int]) -> int:
+    """Each demo department's income codes, creating any that are missing; returns how
+    many were created."""
+    existing = set(db.session.execute(sa.select(IncomeCode.department_id, IncomeCode.code)).all())
+    created = 0
+    for department, codes in catalogue.INCOME_CODES.items():
+        for code, description, cost_centre, ledger_code in codes:
+            if (department_ids[department], code) in existing:
+                continue
+            db.session.add(
+                IncomeCode(
+                    department_id=department_ids[department],
+                    code=code,
+                    description=description,
+                    cost_centre=cost_centre,
+                    ledger_code=ledger_code,
+                )
+            )
+            created += 1
+    db.session.commit()
+    return created
+
+
 def ensure_staff() -> tuple[dict[str, int], int]:
     """The demo staff by catalogue key, creating any that are missing; returns (ids, created)."""
+    departments = dict(
+        db.session.execute(sa.select(ServiceDepartment.code, ServiceDepartment.id)).tuples().all()
+    )
     emails = [spec.email for spec in catalogue.STAFF]
     query = sa.select(StaffUser).where(StaffUser.email.in_(emails))
     existing = {user.email: user for user in db.session.scalars(query)}
@@ -111,6 +138,8 @@ def ensure_staff() -> tuple[dict[str, int], int]:
                 password_hash=password_hash,
                 refund_limit_pence=spec.refund_limit_pence,
                 write_off_limit_pence=spec.write_off_limit_pence,
+                invoice_limit_pence=spec.invoice_limit_pence,
+                department_id=departments.get(spec.department) if spec.department else None,
             )
             db.session.add(user)
             existing[spec.email] = user
@@ -133,8 +162,13 @@ def seed_demo(
         raise ValueError("debtors must not be negative")
     today = today or clock.today()
     department_ids, departments_created = ensure_departments()
+    income_codes_created = ensure_income_codes(department_ids)
     staff_ids, staff_created = ensure_staff()
-    counts = {"service_departments": departments_created, "staff_users": staff_created}
+    counts = {
+        "service_departments": departments_created,
+        "income_codes": income_codes_created,
+        "staff_users": staff_created,
+    }
     counts.update({table: 0 for table in (*TABLES, *demo_plans.PLAN_TABLES)})
     if debtors == 0:
         return counts

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """A pair of delegated limits in pence; None before someone has any (a new account)."""
+    """Delegated limits in pence; None before someone has any (a new account). The
+    invoice limit is the largest invoice they may issue without someone checking it."""
 
     refund_pence: int
     write_off_pence: int
+    invoice_pence: int = 0
 
 
 def needs_second_admin(before: Limits | None, after: Limits, ceiling_pence: int) -> bool:
@@ -25,5 +27,6 @@ def needs_second_admin(before: Limits | None, after: Limits, ceiling_pence: int)
     pairs = (
         (None if before is None else before.refund_pence, after.refund_pence),
         (None if before is None else before.write_off_pence, after.write_off_pence),
+        (None if before is None else before.invoice_pence, after.invoice_pence),
     )
     return any(new > ceiling_pence and (old is None or new > old) for old, new in pairs)

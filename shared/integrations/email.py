@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
@@ -21,6 +21,10 @@ SMTP_TIMEOUT_SECONDS = 20
 # 530 (authentication required) and 535 (bad credentials) are our settings being
 # wrong, not the message: retrying after an operator fixes them delivers it.
 CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
+
+
+# (filename, content type such as "application/pdf", content)
+Attachment = tuple[str, str, bytes]
 
 
 class EmailError(Exception):
@@ -83,7 +87,9 @@ class EmailClient:
             **kwargs,
         )
 
-    def build(self, to: str, subject: str, body: str) -> EmailMessage:
+    def build(
+        self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
+    ) -> EmailMessage:
         """The message as it will be sent (raises EmailError for an unusable address or subject)."""
         if "@" not in parseaddr(to)[1]:
             raise EmailError(f"not an email address: {to!r}", transient=False)
@@ -97,11 +103,20 @@ class EmailClient:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.domain)
         message.set_content(body)
+        for filename, content_type, content in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            message.add_attachment(
+                content,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=filename,
+            )
         return message
 
-    def send(self, to: str, subject: str, body: str) -> str:
-        """Send a plain-text email; returns its Message-ID header (with the angle brackets)."""
-        message = self.build(to, subject, body)
+    def send(self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()) -> str:
+        """Send a plain-text email, with any attachments (filename, content type, bytes);
+        returns its Message-ID header (with the angle brackets)."""
+        message = self.build(to, subject, body, attachments)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -11,6 +11,9 @@ RQ's module-level registry. Later issues add batch jobs here.
 
 from rq import cron
 
+from shared.jobs.invoice_imports import sweep_queued_imports
+from shared.jobs.invoice_schedules import enqueue_todays_periodic_invoices
+from shared.jobs.journal import enqueue_yesterdays_journal
 from shared.jobs.maintenance import heartbeat
 from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
@@ -65,6 +68,44 @@ cron.register(
     job_timeout=60,
     ttl=6 * 3600,
     result_ttl=24 * 3600,
+)
+
+# Periodic invoices due today (shared/services/invoice_schedule_runs.py), before the working
+# day. This light job only enqueues the day's run under the job id
+# "invoices-periodic-{day}" (shared/jobs/invoice_schedules.py); a period is raised once
+# however many runs there are (a UNIQUE row per schedule and period).
+cron.register(
+    enqueue_todays_periodic_invoices,
+    queue_name="low",
+    cron="15 6 * * *",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# The daily journal to the general ledger (shared/services/journal.py) for the day that
+# ended at midnight in England: 02:15 UTC is after midnight in England in summer and
+# winter, and leaves a transaction open at midnight hours to commit before the day is
+# written. This light job only enqueues that day's journal under the job id
+# "gl-journal-{day}" (shared/jobs/journal.py), so it is written once.
+cron.register(
+    enqueue_yesterdays_journal,
+    queue_name="low",
+    cron="15 2 * * *",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# Invoice imports uploaded while Redis was down (shared/jobs/invoice_imports.py): the
+# upload enqueues its own job after commit; this picks up any left queued.
+cron.register(
+    sweep_queued_imports,
+    queue_name="low",
+    interval=5 * 60,
+    job_timeout=60,
+    ttl=5 * 60,
+    result_ttl=600,
 )
 
 # Signed-in session records that ended (or lapsed) more than 30 days ago

@@ -47,6 +47,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
 
+from shared.documents import render_attachment
 from shared.extensions import db
 from shared.integrations.email import EmailError, app_email_client
 from shared.integrations.payments import PaymentGatewayError, app_gateway
@@ -335,6 +336,20 @@ def _claim(message_id: int) -> _Attempt | None:
     return attempt
 
 
+def _attachments(attempt: _Attempt) -> list[tuple[str, str, bytes]]:
+    """The documents the row names (payload "attachment"), rendered now: an issued
+    invoice renders the same whenever it is sent. Rendering reads the database, so
+    the session is closed again before the provider is called."""
+    spec = attempt.payload.get("attachment")
+    if not spec:
+        return []
+    try:
+        document = render_attachment(spec)
+    finally:
+        db.session.close()
+    return [(document.filename, document.content_type, document.content)]
+
+
 def _send(app: Flask, attempt: _Attempt) -> str:
     if attempt.channel == OutboxChannel.REFUND:
         # recipient is the provider's payment id the money goes back to.
@@ -344,7 +359,13 @@ def _send(app: Flask, attempt: _Attempt) -> str:
             idempotency_key=refund_idempotency_key(attempt.id),
         )
     if attempt.channel == OutboxChannel.EMAIL:
-        return app_email_client(app).send(attempt.recipient, attempt.subject or "", attempt.body)
+        attachments = _attachments(attempt)
+        client = app_email_client(app)
+        if attachments:
+            return client.send(
+                attempt.recipient, attempt.subject or "", attempt.body, attachments=attachments
+            )
+        return client.send(attempt.recipient, attempt.subject or "", attempt.body)
     return app_sms_client(app).send(
         attempt.recipient, attempt.body, status_callback=twilio_status_url(app.config)
     )

@@ -1,40 +1,28 @@
 """The daily plan monitor as RQ jobs (the work itself is shared/services/plan_monitor.py).
 
 The scheduler runs `enqueue_todays_plan_monitor` once a day (shared/jobs/cron_config.py).
-It enqueues `monitor_plans(day)` under the job id "plans-monitor-{day}" with
-unique=True, and the finished job is kept for RESULT_TTL_SECONDS, so a second
-scheduler, a restart or a manual enqueue for the same day runs it once (a failed
-run may be enqueued again). The monitor is idempotent anyway; the job id just
-saves a pointless second pass.
+It enqueues `monitor_plans(day)` under the job id "plans-monitor-{day}", once per
+day however often it is asked (shared/jobs/daily.py). The monitor is idempotent
+anyway; the job id just saves a pointless second pass.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from flask import has_app_context
 from redis import Redis
-from rq import Queue, get_current_job
-from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job, JobStatus
 
 from shared import clock
 from shared.jobs.context import app_context
+from shared.jobs.daily import QUEUE, DailyJob, enqueue_for_day, enqueue_from_scheduler
 
-logger = logging.getLogger(__name__)
-
-QUEUE = "low"  # a batch job: never ahead of security codes or card refunds
-JOB_TIMEOUT_SECONDS = 30 * 60
-# Longer than a day, so the day's job id stays taken after it has run.
-RESULT_TTL_SECONDS = 2 * 24 * 3600
-FAILURE_TTL_SECONDS = 7 * 24 * 3600
-_RETRYABLE = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+__all__ = ["QUEUE", "enqueue_plan_monitor", "enqueue_todays_plan_monitor", "job_id"]
 
 
 def job_id(day: date) -> str:
     """One monitor job per day, whoever enqueues it."""
-    return f"plans-monitor-{day.isoformat()}"
+    return DAILY.job_id(day)
 
 
 def monitor_plans(day: str | None = None) -> dict[str, int]:
@@ -48,41 +36,16 @@ def monitor_plans(day: str | None = None) -> dict[str, int]:
         return plan_monitor.run(on).as_dict()
 
 
+DAILY = DailyJob(
+    monitor_plans, "plans-monitor", "monitor payment plans for {day}", job_timeout=30 * 60
+)
+
+
 def enqueue_plan_monitor(connection: Redis, day: date) -> bool:
     """Queue the monitor for `day`; False when that day's job already exists."""
-    queue = Queue(QUEUE, connection=connection)
-    for _ in range(2):
-        try:
-            queue.enqueue(
-                monitor_plans,
-                day.isoformat(),
-                job_id=job_id(day),
-                unique=True,
-                job_timeout=JOB_TIMEOUT_SECONDS,
-                result_ttl=RESULT_TTL_SECONDS,
-                failure_ttl=FAILURE_TTL_SECONDS,
-                description=f"monitor payment plans for {day.isoformat()}",
-            )
-            return True
-        except DuplicateJobError:
-            try:
-                existing = Job.fetch(job_id(day), connection=connection)
-            except NoSuchJobError:
-                continue  # expired just now: try again
-            if existing.get_status(refresh=False) not in _RETRYABLE:
-                logger.info("plan monitor for %s already queued or run", day.isoformat())
-                return False
-            # A failed or stopped run may be tried again (the monitor is idempotent).
-            existing.delete()
-    return False
+    return enqueue_for_day(connection, DAILY, day)
 
 
 def enqueue_todays_plan_monitor() -> bool:
     """The scheduler's daily entry: queue today's monitor on the scheduler's Redis."""
-    job = get_current_job()
-    if job is not None:
-        return enqueue_plan_monitor(job.connection, clock.today())
-    with app_context() as app:
-        from shared.jobs.queues import redis_connection
-
-        return enqueue_plan_monitor(redis_connection(str(app.config["REDIS_URL"])), clock.today())
+    return enqueue_from_scheduler(DAILY, clock.today())

@@ -22,8 +22,25 @@ from shared.models.bank_statements import (
     ResolutionAction,
 )
 from shared.models.contact import ContactEvent, ContactKind
+from shared.models.credit_notes import CreditNote, CreditNoteLine
 from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
+from shared.models.gl_journals import (
+    GlJournal,
+    GlJournalEvent,
+    JournalEventKind,
+    JournalVia,
+)
 from shared.models.holds import AccountHold, HoldKind
+from shared.models.invoice_drafts import InvoiceDraft, InvoiceDraftLine
+from shared.models.invoice_imports import ImportStatus, InvoiceImport, InvoiceImportFile
+from shared.models.invoice_schedules import (
+    SCHEDULE_TRANSITIONS,
+    InvoiceFrequency,
+    InvoiceSchedule,
+    InvoiceScheduleLine,
+    InvoiceScheduleRun,
+    ScheduleStatus,
+)
 from shared.models.invoices import (
     DocumentSequence,
     IncomeCode,
@@ -72,6 +89,17 @@ APPEND_ONLY_TABLES = (
     "bank_statement_lines",
     "bank_line_candidates",
     "bank_line_resolutions",
+    # The daily journals to the general ledger (migration 0025): the file as sent, and
+    # who wrote or downloaded it.
+    "gl_journals",
+    "gl_journal_events",
+    # Credit-note documents (migration 0022): what each note credited, line by line.
+    "credit_notes",
+    "credit_note_lines",
+    # Periodic invoices (migration 0023): a schedule's lines are fixed once made, and
+    # each period raised is recorded once.
+    "invoice_schedule_lines",
+    "invoice_schedule_runs",
 )
 
 __all__ = [
@@ -105,10 +133,16 @@ __all__ = [
     "CollectionStatus",
     "ContactEvent",
     "ContactKind",
+    "CreditNote",
+    "CreditNoteLine",
     "DebtorAccount",
     "DebtorKind",
     "EntryKind",
     "Frequency",
+    "GlJournal",
+    "GlJournalEvent",
+    "JournalEventKind",
+    "JournalVia",
     "IncomeExpenditureStatement",
     "Instalment",
     "DocumentSequence",
@@ -116,6 +150,17 @@ __all__ = [
     "Invoice",
     "VatRatePeriod",
     "InvoiceLine",
+    "ImportStatus",
+    "InvoiceImport",
+    "InvoiceImportFile",
+    "InvoiceDraft",
+    "InvoiceDraftLine",
+    "InvoiceFrequency",
+    "InvoiceSchedule",
+    "InvoiceScheduleLine",
+    "InvoiceScheduleRun",
+    "SCHEDULE_TRANSITIONS",
+    "ScheduleStatus",
     "LedgerEntry",
     "Mandate",
     "MandateStatus",

@@ -44,7 +44,9 @@ class DebtorAccount(db.Model):
     forename: Mapped[str | None] = mapped_column(sa.String(100))
     surname: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     organisation_name: Mapped[str | None] = mapped_column(sa.String(200), index=True)
-    company_number: Mapped[str | None] = mapped_column(sa.String(8))
+    # Not unique: two accounts may share a company in error, and the duplicate check
+    # (shared/services/debtor_accounts.py) warns of it through this index.
+    company_number: Mapped[str | None] = mapped_column(sa.String(8), index=True)
     # The council finance system's customer id: how invoices imported from it find
     # the account (unique; none for accounts the finance system does not know).
     finance_customer_id: Mapped[str | None] = mapped_column(sa.String(40))

@@ -99,6 +99,8 @@ class Invoice(db.Model):
     income_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("income_codes.id"), index=True)
     # An organisation's purchase-order number, printed on the invoice.
     purchase_order: Mapped[str | None] = mapped_column(sa.String(40))
+    # The finance-system import that brought it in (none when raised here).
+    import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice_imports.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     lines: Mapped[list[InvoiceLine]] = relationship(

@@ -99,6 +99,9 @@ class StaffLimitChange(db.Model):
     write_off_limit_before_pence: Mapped[int | None]
     refund_limit_pence: Mapped[int]
     write_off_limit_pence: Mapped[int]
+    # The invoice limit (migration 0021): None on changes made before it existed.
+    invoice_limit_before_pence: Mapped[int | None]
+    invoice_limit_pence: Mapped[int | None]
     status: Mapped[LimitChangeStatus] = mapped_column(
         enum_type(LimitChangeStatus, "staff_limit_change_status")
     )

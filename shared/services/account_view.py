@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from shared import clock
 from shared.domain.names import display_name
-from shared.domain.vat import VatRate
+from shared.domain.vat import VatRate, rate_words
 from shared.extensions import db
 from shared.models import (
     Address,
@@ -200,6 +200,9 @@ class LineRow:
     net_pence: int
     vat_rate: str
     vat_pence: int
+    # The rate as charged on the tax point (2000 is 20%); None on lines from before rates
+    # were dated, which were charged today's (vat_rate says which).
+    vat_basis_points: int | None = None
 
     @property
     def total_pence(self) -> int:
@@ -222,6 +225,8 @@ class InvoicePage:
     department: str
     lines: list[LineRow]
     allocations: list[AllocationRow]
+    # The organisation's purchase-order number, printed on the invoice when there is one.
+    purchase_order: str | None = None
 
 
 @dataclass(frozen=True)
@@ -575,6 +580,7 @@ _INVOICE_PAGE_HEAD = (
         *_INVOICE_COLUMNS,
         Invoice.net_pence,
         Invoice.vat_pence,
+        Invoice.purchase_order,
         ServiceDepartment.name.label("department"),
     )
     .join(Invoice, Invoice.account_id == DebtorAccount.id)
@@ -593,6 +599,7 @@ _INVOICE_LINES = (
         InvoiceLine.net_pence,
         InvoiceLine.vat_rate,
         InvoiceLine.vat_pence,
+        InvoiceLine.vat_basis_points,
     )
     .where(InvoiceLine.invoice_id == sa.bindparam("invoice_id"))
     .order_by(InvoiceLine.line_no)
@@ -640,8 +647,9 @@ def invoice_page(
             quantity=line.quantity,
             unit_price_pence=line.unit_price_pence,
             net_pence=line.net_pence,
-            vat_rate=VAT_WORDS[VatRate(line.vat_rate)],
+            vat_rate=rate_words(line.vat_rate, line.vat_basis_points),
             vat_pence=line.vat_pence,
+            vat_basis_points=line.vat_basis_points,
         )
         for line in reads.rows(_INVOICE_LINES, {"invoice_id": invoice.id})
     ]
@@ -656,6 +664,7 @@ def invoice_page(
         department=head.department,
         lines=lines,
         allocations=allocations,
+        purchase_order=head.purchase_order,
     )
 
 

@@ -14,6 +14,7 @@ approvers post it once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,7 +39,7 @@ from shared.models import (
 )
 from shared.models.base import utcnow
 from shared.money import format_gbp
-from shared.services import balances, ledger
+from shared.services import balances, credit_notes, ledger
 from shared.services.actors import Actor
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -286,37 +287,48 @@ CREDIT_NOTE_CODE = "credit_note"
 
 @use_case
 def request_credit_note(
-    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor
+    *,
+    invoice_id: int,
+    reason: str,
+    actor: Actor,
+    lines: Mapping[int, int] | None = None,
+    whole_invoice: bool = False,
+    amount_pence: int | None = None,
 ) -> Outcome:
-    """Reduce an invoice by a credit note: at once while the requester's running total of
-    credit notes on the account stays within their write-off limit, otherwise as a
-    request for a team leader's approval (nothing posted yet)."""
+    """Reduce an invoice by a credit note naming the lines it credits: the net chosen
+    for each line (`lines`: line id -> pence, the VAT following at the rate the line was
+    charged), everything left (`whole_invoice`), or one sum spread over the lines
+    (`amount_pence`). At once, with its document sent to the debtor, while the
+    requester's running total of credit notes on the account stays within their
+    write-off limit; otherwise as a request for a team leader's approval that carries
+    the lines (nothing posted yet)."""
     requester = _staff(actor)
     if not role_has(requester.role, Permission.WORK_CASES):
         raise Forbidden("You cannot raise credit notes")
-    _positive(amount_pence)
+    if lines is None and not whole_invoice:
+        _positive(amount_pence)
     reason = _reason_text(reason, "credit note")
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}")
     already = _already(requester, invoice.account_id, ApprovalKind.CREDIT_NOTE)
-    creditable = ledger.creditable_pence(invoice)
-    if amount_pence > creditable:
-        raise InvalidRequest(
-            f"Invoice {invoice.number} can be credited by at most {format_gbp(creditable)}"
-        )
+    credits = credit_notes.plan(
+        invoice, lines=lines, whole_invoice=whole_invoice, amount_pence=amount_pence
+    )
+    amount_pence = sum(c.total_pence for c in credits)
     total = already + amount_pence
     payload = {
         "invoice_id": invoice.id,
         "invoice_number": invoice.number,
         "running_total_pence": total,
+        "lines": credit_notes.as_payload(credits),
     }
     if rules.posts_at_once(
         rules.CREDIT_NOTE_KIND, already, amount_pence, requester.write_off_limit_pence
     ):
-        entry = ledger.post_credit_note(
-            invoice_id=invoice.id,
-            amount_pence=amount_pence,
+        entry, _ = credit_notes.post(
+            invoice=invoice,
+            credits=credits,
             reason=reason,
             actor=actor,
             audit={"within_limit_of_staff_id": requester.id, "running_total_pence": total},
@@ -564,12 +576,15 @@ def approve(*, request_id: int, actor: Actor) -> Decision:
             audit={**audit, "reason_code": request.reason_code},
         )
     elif request.kind == ApprovalKind.CREDIT_NOTE:
-        entry = ledger.post_credit_note(
-            invoice_id=payload["invoice_id"],
-            amount_pence=request.amount_pence,
-            reason=request.reason,
-            actor=actor,
-            audit=audit,
+        invoice = db.session.get(Invoice, payload["invoice_id"])
+        # The lines the requester chose, checked again now; a request from before
+        # credit notes named lines is spread over the invoice's lines.
+        if "lines" in payload:
+            credits = credit_notes.from_payload(invoice, payload["lines"], request.amount_pence)
+        else:
+            credits = credit_notes.plan(invoice, amount_pence=request.amount_pence)
+        entry, _ = credit_notes.post(
+            invoice=invoice, credits=credits, reason=request.reason, actor=actor, audit=audit
         )
     else:
         route = payload["route"]

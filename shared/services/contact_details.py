@@ -177,6 +177,59 @@ def _value(value):
     return value.value if isinstance(value, Channel) else value
 
 
+def apply_contact_changes(
+    account: DebtorAccount, changes: ContactChanges
+) -> tuple[list[str], dict, dict]:
+    """Set the contact details that differ on a (locked) account, in the caller's
+    transaction: the names of the fields changed, in FIELD_WORDS' order, and their
+    values before and after for the audit row (the address in words).
+
+    Checks nothing (the caller has); a new address becomes the primary one and the
+    old one is kept, no longer primary. Shared with the officer's edit of a whole
+    account (shared/services/debtor_accounts.py).
+    """
+    new_address = changes.address.normalised() if changes.address is not None else None
+    wanted = {
+        "email": changes.email or None,
+        "mobile_phone": changes.mobile_phone or None,
+        "other_phone": changes.other_phone or None,
+        "preferred_channel": Channel(changes.preferred_channel),
+        "consent_email": bool(changes.consent_email),
+        "consent_sms": bool(changes.consent_sms),
+    }
+    changed = [name for name, value in wanted.items() if getattr(account, name) != value]
+    old_address = _primary_address(account.id)
+    was = _as_change(old_address)
+    if new_address is not None and new_address != was:
+        changed.append("address")
+    if not changed:
+        return [], {}, {}
+    before = {name: _value(getattr(account, name)) for name in changed if name in wanted}
+    after = {name: _value(wanted[name]) for name in changed if name in wanted}
+    for name in after:
+        setattr(account, name, wanted[name])
+    if {"consent_email", "consent_sms"} & set(changed):
+        account.consent_updated_at = utcnow()
+    if "address" in changed:
+        before["address"] = was.words() if was is not None else None
+        after["address"] = new_address.words()
+        if old_address is not None:
+            old_address.is_primary = False
+        db.session.add(
+            Address(
+                account_id=account.id,
+                line1=new_address.line1,
+                line2=new_address.line2,
+                town=new_address.town,
+                county=new_address.county,
+                postcode=new_address.postcode,
+                postcode_key=postcode_key(new_address.postcode),
+                is_primary=True,
+            )
+        )
+    return changed, before, after
+
+
 @use_case
 def update_contact_details(
     account_id: int, changes: ContactChanges, actor: Actor, *, note: str | None = None
@@ -202,45 +255,10 @@ def update_contact_details(
     ).scalar_one_or_none()
     if account is None:
         raise NotFound(f"No debtor account {account_id}")
-    wanted = {
-        "email": changes.email or None,
-        "mobile_phone": changes.mobile_phone or None,
-        "other_phone": changes.other_phone or None,
-        "preferred_channel": Channel(changes.preferred_channel),
-        "consent_email": bool(changes.consent_email),
-        "consent_sms": bool(changes.consent_sms),
-    }
-    changed = [name for name, value in wanted.items() if getattr(account, name) != value]
-    old_address = _primary_address(account.id)
-    was = _as_change(old_address)
-    if new_address is not None and new_address != was:
-        changed.append("address")
+    changed, before, after = apply_contact_changes(account, changes)
     if not changed:
         db.session.rollback()  # releases the row lock; nothing to record
         return []
-    before = {name: _value(getattr(account, name)) for name in changed if name in wanted}
-    after = {name: _value(wanted[name]) for name in changed if name in wanted}
-    for name in after:
-        setattr(account, name, wanted[name])
-    if {"consent_email", "consent_sms"} & set(changed):
-        account.consent_updated_at = utcnow()
-    if "address" in changed:
-        before["address"] = was.words() if was is not None else None
-        after["address"] = new_address.words()
-        if old_address is not None:
-            old_address.is_primary = False
-        db.session.add(
-            Address(
-                account_id=account.id,
-                line1=new_address.line1,
-                line2=new_address.line2,
-                town=new_address.town,
-                county=new_address.county,
-                postcode=new_address.postcode,
-                postcode_key=postcode_key(new_address.postcode),
-                is_primary=True,
-            )
-        )
     words = ", ".join(FIELD_WORDS[name] for name in changed)
     where = " in the portal" if actor.type == ActorType.PORTAL_USER else ""
     record_timeline(account.id, actor, f"Contact details updated{where}: {words}", detail=note)

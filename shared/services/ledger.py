@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared import clock
 from shared.domain.allocation import AllocationError, allocate_by_default, check_explicit
-from shared.domain.vat import VatRate, vat_on
+from shared.domain.vat import VatRate, vat_at
 from shared.extensions import db
 from shared.models import (
     Allocation,
@@ -34,7 +34,7 @@ from shared.models import (
     VerificationStatus,
 )
 from shared.money import format_gbp
-from shared.services import allocation_targets, balances, unallocated
+from shared.services import allocation_targets, balances, unallocated, vat_rates
 from shared.services.actors import Actor
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
@@ -160,8 +160,45 @@ def raise_invoice(
     description: str,
     lines: Sequence[LineInput],
     actor: Actor,
+    income_code_id: int | None = None,
+    purchase_order: str | None = None,
+    raised_by_staff_id: int | None = None,
 ) -> Invoice:
     """Raise an invoice with its lines and VAT, and debit the account with its total."""
+    invoice = post_invoice(
+        account_id=account_id,
+        department_id=department_id,
+        number=number,
+        issue_date=issue_date,
+        due_date=due_date,
+        description=description,
+        lines=lines,
+        actor=actor,
+        income_code_id=income_code_id,
+        purchase_order=purchase_order,
+        raised_by_staff_id=raised_by_staff_id,
+    )
+    db.session.commit()
+    return invoice
+
+
+def post_invoice(
+    *,
+    account_id: int,
+    department_id: int,
+    number: str,
+    issue_date: date,
+    due_date: date,
+    description: str,
+    lines: Sequence[LineInput],
+    actor: Actor,
+    income_code_id: int | None = None,
+    purchase_order: str | None = None,
+    raised_by_staff_id: int | None = None,
+) -> Invoice:
+    """raise_invoice's work without the commit, for use cases that issue an invoice
+    together with other changes in one transaction (issuing a checked draft).
+    `raised_by_staff_id` is who raised it when that is not the actor posting it."""
     # Stored the way the public types them back to us, so lookups are exact.
     number = "".join((number or "").split()).upper()
     if not number:
@@ -184,6 +221,8 @@ def raise_invoice(
     invoice_lines = []
     for n, line in enumerate(lines, start=1):
         net = line.quantity * line.unit_price_pence
+        # The rate in force on the tax point (the issue date), kept on the line as charged.
+        basis_points = vat_rates.basis_points_on(line.vat_rate, issue_date)
         invoice_lines.append(
             InvoiceLine(
                 line_no=n,
@@ -192,7 +231,8 @@ def raise_invoice(
                 unit_price_pence=line.unit_price_pence,
                 net_pence=net,
                 vat_rate=line.vat_rate,
-                vat_pence=vat_on(net, line.vat_rate),
+                vat_basis_points=basis_points,
+                vat_pence=vat_at(net, basis_points),
             )
         )
     net_total = sum(line.net_pence for line in invoice_lines)
@@ -210,7 +250,9 @@ def raise_invoice(
         net_pence=net_total,
         vat_pence=vat_total,
         total_pence=net_total + vat_total,
-        raised_by_staff_id=actor.staff_id,
+        raised_by_staff_id=raised_by_staff_id or actor.staff_id,
+        income_code_id=income_code_id,
+        purchase_order=purchase_order,
         lines=invoice_lines,
     )
     db.session.add(invoice)
@@ -234,7 +276,6 @@ def raise_invoice(
         account_id=account.id,
         after={"number": number, "total_pence": invoice.total_pence},
     )
-    db.session.commit()
     return invoice
 
 
@@ -467,11 +508,17 @@ def creditable_pence(invoice: Invoice) -> int:
 
 
 def post_credit_note(
-    *, invoice_id: int, amount_pence: int, reason: str, actor: Actor, audit: dict | None = None
+    *,
+    invoice_id: int,
+    amount_pence: int,
+    reason: str,
+    actor: Actor,
+    audit: dict | None = None,
+    number: str | None = None,
 ) -> LedgerEntry:
     """raise_credit_note's work without the commit, for the approval workflow, which
     records the request and the entry in one transaction. `audit` adds to the audit
-    row's after."""
+    row's after; `number` is the credit-note document's, for the timeline."""
     _positive_pence(amount_pence)
     reason = _reason(reason, "credit note")
     invoice, account = _invoice_for_update(invoice_id)
@@ -489,7 +536,8 @@ def post_credit_note(
     _on_history(
         account,
         actor,
-        f"Credit note of {format_gbp(amount_pence)} against invoice {invoice.number}",
+        f"Credit note {number + ' ' if number else ''}of {format_gbp(amount_pence)} "
+        f"against invoice {invoice.number}",
         detail=reason,
         action="credit_note.raised",
         entry_id=entry.id,
@@ -802,6 +850,9 @@ def transfer_credit(
     available = _credit_value(source).available_pence
     if amount_pence > available:
         raise InvalidRequest(f"Only {format_gbp(available)} of that credit is unallocated")
+    # One moment for both halves, so they are always in the same day's GL journal
+    # (shared/services/journal.py), where they pair up on debtors control.
+    stamp = clock.utcnow()
     out_entry = _add_entry(
         from_account,
         EntryKind.ADJUSTMENT,
@@ -809,8 +860,11 @@ def transfer_credit(
         actor,
         source_entry_id=source.id,
         reason=reason,
+        created_at=stamp,
     )
-    in_entry = _add_entry(to_account, EntryKind.ADJUSTMENT, -amount_pence, actor, reason=reason)
+    in_entry = _add_entry(
+        to_account, EntryKind.ADJUSTMENT, -amount_pence, actor, reason=reason, created_at=stamp
+    )
     for account, text in (
         (from_account, f"to account {to_account.reference}"),
         (to_account, f"from account {from_account.reference}"),

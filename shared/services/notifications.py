@@ -32,11 +32,21 @@ class Message:
     template: str
     subject: str
     body: str  # email and letter
-    sms: str  # the text message
+    # The text message; None for a notice never sent by text (an invoice: it goes by
+    # email if the debtor agreed to email, else by post).
+    sms: str | None
+    # A document the email carries (and the letter encloses), named, not rendered:
+    # e.g. {"document": "invoice", "id": 42} (shared/documents.py).
+    attachment: dict | None = None
 
 
-def channel_for(account: DebtorAccount) -> OutboxChannel:
-    if account.preferred_channel == Channel.SMS and account.mobile_phone and account.consent_sms:
+def channel_for(account: DebtorAccount, *, allow_sms: bool = True) -> OutboxChannel:
+    if (
+        allow_sms
+        and account.preferred_channel == Channel.SMS
+        and account.mobile_phone
+        and account.consent_sms
+    ):
         return OutboxChannel.SMS
     if account.email and (account.preferred_channel == Channel.EMAIL or account.consent_email):
         return OutboxChannel.EMAIL
@@ -81,7 +91,9 @@ def _write(
         else set()
     )
     letters = {
-        a.id for a, _, key in notices if key not in used and channel_for(a) == OutboxChannel.LETTER
+        a.id
+        for a, m, key in notices
+        if key not in used and channel_for(a, allow_sms=m.sms is not None) == OutboxChannel.LETTER
     }
     addresses: dict[int, str] = {}
     if letters:
@@ -97,7 +109,7 @@ def _write(
         if key is not None and key in used:
             written.append(None)
             continue
-        channel = channel_for(account)
+        channel = channel_for(account, allow_sms=message.sms is not None)
         if channel == OutboxChannel.SMS:
             recipient, body, subject = account.mobile_phone, message.sms, None
         elif channel == OutboxChannel.EMAIL:
@@ -116,6 +128,11 @@ def _write(
             body=body,
             status=OutboxStatus.PENDING,
             dedupe_key=key,
+            payload=(
+                {"attachment": dict(message.attachment)}
+                if message.attachment and channel != OutboxChannel.SMS
+                else None
+            ),
         )
         db.session.add(row)
         written.append(row)

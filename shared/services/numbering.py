@@ -34,16 +34,25 @@ def _highest_stored(column: sa.Column, prefix: str) -> int:
 def next_number(name: str, prefix: str, column: sa.Column) -> str:
     """The next number of sequence `name` (prefix + eight digits) in the caller's
     transaction; never one already in `column`."""
+    return next_numbers(name, prefix, column, 1)[0]
+
+
+def next_numbers(name: str, prefix: str, column: sa.Column, count: int) -> list[str]:
+    """`count` consecutive numbers of sequence `name` at once, under one row lock (an
+    import creating thousands of accounts takes its references in one go); never one
+    already in `column`."""
+    if count <= 0:
+        return []
     row = db.session.execute(
         sa.select(DocumentSequence).where(DocumentSequence.name == name).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         row = DocumentSequence(name=name, next_value=1)
         db.session.add(row)
-    value = max(row.next_value, _highest_stored(column, prefix) + 1)
-    row.next_value = value + 1
+    first = max(row.next_value, _highest_stored(column, prefix) + 1)
+    row.next_value = first + count
     db.session.flush()
-    return f"{prefix}{value:0{DIGITS}d}"
+    return [f"{prefix}{value:0{DIGITS}d}" for value in range(first, first + count)]
 
 
 def next_invoice_number() -> str:

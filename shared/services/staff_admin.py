@@ -41,6 +41,7 @@ from shared.models import (
     LimitChangeStatus,
     OutboxChannel,
     OutboxMessage,
+    ServiceDepartment,
     StaffLimitChange,
     StaffRole,
     StaffUser,
@@ -60,6 +61,7 @@ MAX_LIMIT_PENCE = 100_000_000
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 EMAIL_IN_USE = "A member of staff already has this email address"
+SELECT_DEPARTMENT = "Select the department a service department user raises invoices for"
 
 
 # The path of the back-office sign-in page (backoffice/auth.py), for the email.
@@ -88,6 +90,7 @@ class LimitChangeView:
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    invoice_limit_pence: int | None = None  # None on changes from before invoice limits
 
 
 def temporary_password() -> str:
@@ -131,8 +134,8 @@ def _target(staff_id: int) -> StaffUser:
     return user
 
 
-def _check_limits(refund_limit_pence: int, write_off_limit_pence: int) -> None:
-    for pence in (refund_limit_pence, write_off_limit_pence):
+def _check_limits(*limits_pence: int) -> None:
+    for pence in limits_pence:
         problem = limit_problem(pence)
         if problem:
             raise InvalidRequest(problem)
@@ -172,7 +175,17 @@ def _email_temporary_password(user: StaffUser, password: str, *, reset: bool) ->
 
 
 def _limits(user: StaffUser) -> Limits:
-    return Limits(user.refund_limit_pence, user.write_off_limit_pence)
+    return Limits(user.refund_limit_pence, user.write_off_limit_pence, user.invoice_limit_pence)
+
+
+def _change_limits(change: StaffLimitChange, user: StaffUser) -> Limits:
+    """The limits a change names; one from before invoice limits leaves that one as is."""
+    invoice = change.invoice_limit_pence
+    return Limits(
+        change.refund_limit_pence,
+        change.write_off_limit_pence,
+        user.invoice_limit_pence if invoice is None else invoice,
+    )
 
 
 def _limits_dict(limits: Limits | None) -> dict | None:
@@ -181,7 +194,26 @@ def _limits_dict(limits: Limits | None) -> dict | None:
     return {
         "refund_limit_pence": limits.refund_pence,
         "write_off_limit_pence": limits.write_off_pence,
+        "invoice_limit_pence": limits.invoice_pence,
     }
+
+
+def _department_for(role: StaffRole, department_id: int | None) -> int | None:
+    """The department a service-department user raises invoices for (required, and it
+    must exist); other roles have none."""
+    if role != StaffRole.SERVICE_DEPARTMENT:
+        return None
+    if department_id is None or db.session.get(ServiceDepartment, department_id) is None:
+        raise InvalidRequest(SELECT_DEPARTMENT)
+    return department_id
+
+
+def departments() -> list[tuple[int, str]]:
+    """Every service department (id, name), for choosing a service-department user's."""
+    return [
+        (d.id, d.name)
+        for d in db.session.scalars(sa.select(ServiceDepartment).order_by(ServiceDepartment.name))
+    ]
 
 
 def _pending_change(staff_id: int) -> StaffLimitChange | None:
@@ -208,6 +240,8 @@ def _propose_limits(
         write_off_limit_before_pence=None if before is None else before.write_off_pence,
         refund_limit_pence=wanted.refund_pence,
         write_off_limit_pence=wanted.write_off_pence,
+        invoice_limit_before_pence=None if before is None else before.invoice_pence,
+        invoice_limit_pence=wanted.invoice_pence,
         status=LimitChangeStatus.PENDING if pending else LimitChangeStatus.APPLIED,
         requested_by_id=actor.id,
         created_at=now,
@@ -232,6 +266,7 @@ def _propose_limits(
         return change
     user.refund_limit_pence = wanted.refund_pence
     user.write_off_limit_pence = wanted.write_off_pence
+    user.invoice_limit_pence = wanted.invoice_pence
     _audit_applied(actor, user.id, change, before, requested_by=actor.id, approved_by=None)
     return change
 
@@ -245,7 +280,9 @@ def _audit_applied(
     requested_by: int,
     approved_by: int | None,
 ) -> None:
-    after = Limits(change.refund_limit_pence, change.write_off_limit_pence)
+    after = Limits(
+        change.refund_limit_pence, change.write_off_limit_pence, change.invoice_limit_pence or 0
+    )
     record_audit(
         actor,
         "staff.limits_changed",
@@ -289,15 +326,18 @@ def create_staff(
     role: StaffRole,
     refund_limit_pence: int = 0,
     write_off_limit_pence: int = 0,
+    invoice_limit_pence: int = 0,
+    department_id: int | None = None,
     source_ip: str | None = None,
 ) -> LimitsSaved:
     """Add a member of staff and email them a temporary password to change at first sign-in.
 
     Limits above the ceiling wait for a second administrator: the person starts
-    with none, and `pending` says so.
+    with none, and `pending` says so. A service-department user needs their department.
     """
     actor = _admin(actor_id, source_ip)
-    _check_limits(refund_limit_pence, write_off_limit_pence)
+    _check_limits(refund_limit_pence, write_off_limit_pence, invoice_limit_pence)
+    department_id = _department_for(StaffRole(role), department_id)
     email = email.strip().lower()
     taken = db.session.scalar(
         sa.select(sa.func.count()).where(sa.func.lower(StaffUser.email) == email)
@@ -305,7 +345,7 @@ def create_staff(
     if taken:
         raise Conflict(EMAIL_IN_USE)
     password = temporary_password()
-    wanted = Limits(refund_limit_pence, write_off_limit_pence)
+    wanted = Limits(refund_limit_pence, write_off_limit_pence, invoice_limit_pence)
     # Limits that need a second administrator start at nothing until approved.
     at_once = not needs_second_admin(None, wanted, limit_ceiling_pence())
     user = StaffUser(
@@ -316,6 +356,8 @@ def create_staff(
         must_change_password=True,
         refund_limit_pence=refund_limit_pence if at_once else 0,
         write_off_limit_pence=write_off_limit_pence if at_once else 0,
+        invoice_limit_pence=invoice_limit_pence if at_once else 0,
+        department_id=department_id,
     )
     db.session.add(user)
     try:
@@ -334,6 +376,8 @@ def create_staff(
             "role": user.role.value,
             "refund_limit_pence": user.refund_limit_pence,
             "write_off_limit_pence": user.write_off_limit_pence,
+            "invoice_limit_pence": user.invoice_limit_pence,
+            "department_id": user.department_id,
         },
     )
     change = _propose_limits(user, actor, wanted, creating=True)
@@ -344,26 +388,32 @@ def create_staff(
 
 @use_case
 def change_role(
-    actor_id: int, staff_id: int, role: StaffRole, *, source_ip: str | None = None
+    actor_id: int,
+    staff_id: int,
+    role: StaffRole,
+    *,
+    department_id: int | None = None,
+    source_ip: str | None = None,
 ) -> StaffUser:
-    """Give someone a different role; their sessions end so the new one applies at once."""
+    """Give someone a different role (a service-department user: and their department);
+    their sessions end so the new one applies at once."""
     actor = _admin(actor_id, source_ip)
     user = _target(staff_id)
     role = StaffRole(role)
-    if user.role == role:
+    department_id = _department_for(role, department_id) or (
+        None if role == StaffRole.SERVICE_DEPARTMENT else user.department_id
+    )
+    if user.role == role and user.department_id == department_id:
         return user
     _not_yourself(user, actor, "change the role of")
-    before = user.role.value
+    before = {"role": user.role.value}
+    after = {"role": role.value}
+    if StaffRole.SERVICE_DEPARTMENT in (user.role, role):
+        before["department_id"], after["department_id"] = user.department_id, department_id
     user.role = role
+    user.department_id = department_id
     user.session_version += 1
-    record_audit(
-        actor,
-        "staff.role_changed",
-        "staff_user",
-        user.id,
-        before={"role": before},
-        after={"role": role.value},
-    )
+    record_audit(actor, "staff.role_changed", "staff_user", user.id, before=before, after=after)
     db.session.commit()
     return user
 
@@ -375,23 +425,24 @@ def set_limits(
     *,
     refund_limit_pence: int,
     write_off_limit_pence: int,
+    invoice_limit_pence: int | None = None,
     source_ip: str | None = None,
 ) -> LimitsSaved:
-    """Set the most someone may refund or write off without another person's approval.
+    """Set the most someone may refund or write off without another person's approval,
+    and the largest invoice they may issue unchecked (None: leave it as it is).
 
     Never your own. Raising a limit above the ceiling waits for a second
     administrator; any change replaces one still waiting.
     """
     actor = _admin(actor_id, source_ip)
-    _check_limits(refund_limit_pence, write_off_limit_pence)
     user = _target(staff_id)
+    if invoice_limit_pence is None:
+        invoice_limit_pence = user.invoice_limit_pence
+    _check_limits(refund_limit_pence, write_off_limit_pence, invoice_limit_pence)
     _not_yourself(user, actor, "change the limits of")
-    wanted = Limits(refund_limit_pence, write_off_limit_pence)
+    wanted = Limits(refund_limit_pence, write_off_limit_pence, invoice_limit_pence)
     waiting = _pending_change(user.id)
-    if wanted == _limits(user) or (
-        waiting is not None
-        and wanted == Limits(waiting.refund_limit_pence, waiting.write_off_limit_pence)
-    ):
+    if wanted == _limits(user) or (waiting is not None and wanted == _change_limits(waiting, user)):
         # Nothing new: saving the form unchanged neither audits nor cancels anything.
         return LimitsSaved(user, waiting is not None)
     if waiting is not None:
@@ -450,6 +501,7 @@ def approve_limit_change(
     before = _limits(user)
     user.refund_limit_pence = change.refund_limit_pence
     user.write_off_limit_pence = change.write_off_limit_pence
+    user.invoice_limit_pence = _change_limits(change, user).invoice_pence
     change.status = LimitChangeStatus.APPLIED
     change.decided_by_id = actor.id
     change.decided_at = utcnow()
@@ -477,7 +529,7 @@ def reject_limit_change(
         user.id,
         before=_limits_dict(_limits(user)),
         after={
-            **_limits_dict(Limits(change.refund_limit_pence, change.write_off_limit_pence)),
+            **_limits_dict(_change_limits(change, user)),
             "requested_by": change.requested_by_id,
             "rejected_by": actor.id,
             "limit_change_id": change.id,
@@ -509,6 +561,7 @@ def _change_views(*conditions) -> list[LimitChangeView]:
             requested_at=change.created_at,
             decided_by=decided_by,
             decided_at=change.decided_at,
+            invoice_limit_pence=change.invoice_limit_pence,
         )
         for change, requested_by, decided_by in rows
     ]

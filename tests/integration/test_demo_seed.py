@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.app import create_app
-from shared.demo import DEMO_PASSWORD, demo_bills, seed_demo
+from shared.demo import DEMO_PASSWORD, catalogue, demo_bills, seed_demo
 from shared.demo.plans import (
     ACTIVE_CARD,
     ACTIVE_DIRECT_DEBIT,
@@ -291,7 +291,7 @@ def test_seeding_again_appends_a_second_batch_without_duplicating_references_or_
 
     assert counts["service_departments"] == counts["staff_users"] == 0
     assert scalar(db, "SELECT COUNT(*) FROM service_departments") == 6
-    assert scalar(db, "SELECT COUNT(*) FROM staff_users") == 6
+    assert scalar(db, "SELECT COUNT(*) FROM staff_users") == len(catalogue.STAFF) == 7
     assert scalar(db, "SELECT COUNT(*) FROM debtor_accounts") == 200
     assert scalar(db, "SELECT COUNT(DISTINCT reference) FROM debtor_accounts") == 200
     assert scalar(db, "SELECT COUNT(DISTINCT number) FROM invoices") == scalar(
@@ -388,7 +388,7 @@ def test_demo_staff_sign_in_with_the_demo_password_and_are_not_asked_to_change_i
     seed_demo(0)
 
     flagged = scalar(db, "SELECT COUNT(*) FROM staff_users WHERE must_change_password")
-    assert (scalar(db, "SELECT COUNT(*) FROM staff_users"), flagged) == (6, 0)
+    assert (scalar(db, "SELECT COUNT(*) FROM staff_users"), flagged) == (len(catalogue.STAFF), 0)
 
 
 def test_a_failed_chunk_stops_the_seed_and_leaves_only_whole_debtors_behind(app, db, monkeypatch):

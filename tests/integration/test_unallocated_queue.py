@@ -211,10 +211,12 @@ def _raw_payment(db, account_id: int, pence: int, *, allocate_to: int | None = N
 def test_the_migration_fills_the_queue_from_the_ledger_already_there(book, db):
     account, invoice, _ = book
     owed = invoice("Q7", 3_000)
+    # Read before going back: the models know columns the old schema lacks.
+    account_id, owed_id = account.id, owed.id
     downgrade(revision="0009-1")  # to just before the queue table
     # Written as the previous release would have: no queue table to keep in step.
-    overpaid = _raw_payment(db, account.id, 4_500)
-    settled = _raw_payment(db, account.id, 3_000, allocate_to=owed.id)
+    overpaid = _raw_payment(db, account_id, 4_500)
+    settled = _raw_payment(db, account_id, 3_000, allocate_to=owed_id)
     db.session.commit()
 
     upgrade()
@@ -222,5 +224,5 @@ def test_the_migration_fills_the_queue_from_the_ledger_already_there(book, db):
     assert queue(db) == {overpaid: 4_500}
     assert settled not in queue(db)
     row = db.session.get(UnallocatedCredit, overpaid)
-    assert (row.account_id, row.since) == (account.id, date(2026, 1, 5))
+    assert (row.account_id, row.since) == (account_id, date(2026, 1, 5))
     assert ledger_discrepancies() == []

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import session, url_for
 
 from shared.app import create_app
+from shared.domain.invoice_checks import DraftStatus
 from shared.domain.referrals import PACK_COLUMNS
+from shared.domain.vat import VatRate
 from shared.models import (
     AccountHold,
     ApprovalKind,
@@ -26,7 +29,13 @@ from shared.models import (
     EnforcementReferral,
     Frequency,
     HoldKind,
+    IncomeCode,
     Instalment,
+    InvoiceDraft,
+    InvoiceDraftLine,
+    InvoiceFrequency,
+    InvoiceSchedule,
+    JournalVia,
     LimitChangeStatus,
     PaymentRoute,
     PortalUser,
@@ -34,7 +43,8 @@ from shared.models import (
     StaffLimitChange,
     StaffRole,
 )
-from shared.services import ledger
+from shared.models.base import utcnow
+from shared.services import journal, ledger
 from shared.services.actors import SYSTEM
 from tests.bank_statement_world import a_line_waiting_for_an_officer
 from tests.conftest import make_config
@@ -124,6 +134,8 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.refused_card_events": Expect("GET", EVERY_ROLE),
     "backoffice.allocate_credit": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.update_contact_details": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.create_account": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.edit_account_details": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.plan_queue": Expect("GET", EVERY_ROLE),
     "backoffice.broken_plans": Expect("GET", EVERY_ROLE),
     "backoffice.plan_detail": Expect("GET", EVERY_ROLE),
@@ -139,11 +151,41 @@ EXPECTED: dict[str, Expect] = {
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/plans/broken"
     ),
     "backoffice.bank_statements": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.invoice_imports": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.invoice_import": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.bank_statement_import": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.bank_statement_queue": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.resolve_bank_line": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.journals": Expect("GET", frozenset({TEAM_LEADER})),
+    "backoffice.download_journal": Expect("GET", frozenset({TEAM_LEADER})),
+    "backoffice.invoice_schedules": Expect("GET", EVERY_ROLE),
+    "backoffice.create_invoice_schedule": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.cancel_invoice_schedule": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    # Invoices raised in the back office (the matrix's draft waits to be checked).
+    "backoffice.find_account_to_invoice": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.raise_invoice": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.my_invoice_drafts": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.invoice_draft": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.edit_invoice_draft": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.preview_invoice_draft": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    # Posted without an action: back to the draft (the world's only draft, id 1) saying so.
+    "backoffice.invoice_draft_action": Expect(
+        "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/invoices/drafts/1"
+    ),
+    "backoffice.invoice_checking_queue": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.check_invoice": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.plan_policies": Expect("GET", ADMINS),
     "backoffice.edit_plan_policy": Expect("GET", ADMINS),
+    # Finance settings: income codes, payment terms, VAT rates.
+    "backoffice.finance_settings": Expect("GET", ADMINS),
+    "backoffice.department_income_codes": Expect("GET", ADMINS),
+    "backoffice.edit_income_code": Expect("GET", ADMINS),
+    # Posted without an action: back to the income code's page saying so.
+    "backoffice.set_income_code_status": Expect("POST", ADMINS, 302),
+    "backoffice.edit_payment_terms": Expect("GET", ADMINS),
+    "backoffice.vat_rate_history": Expect("GET", ADMINS),
+    # The matrix's account has no credit notes: past the permission check, not found.
+    "backoffice.credit_note_pdf": Expect("GET", EVERY_ROLE, 404),
 }
 
 
@@ -267,10 +309,63 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
     )
     db.session.add(limit_change)
     db.session.commit()
+    # "{schedule_id}" routes act on a periodic invoice schedule of the account.
+    schedule = InvoiceSchedule(
+        account_id=account.id,
+        department_id=invoice.department_id,
+        description="Matrix",
+        frequency=InvoiceFrequency.MONTHLY,
+        start_date=TODAY,
+        next_period_date=TODAY,
+        created_by_staff_id=target.id,
+    )
+    db.session.add(schedule)
+    db.session.commit()
+    # "{draft_id}" routes act on an invoice the target raised, waiting to be checked.
+    income_code = IncomeCode(
+        department_id=invoice.department_id,
+        code="M1",
+        description="Matrix",
+        cost_centre="C1",
+        ledger_code="L1",
+    )
+    db.session.add(income_code)
+    db.session.flush()
+    draft = InvoiceDraft(
+        account_id=account.id,
+        department_id=invoice.department_id,
+        income_code_id=income_code.id,
+        description="Matrix",
+        status=DraftStatus.AWAITING_CHECK,
+        submitted_at=utcnow(),
+        raised_by_staff_id=target.id,
+        lines=[
+            InvoiceDraftLine(
+                line_no=1,
+                description="Matrix",
+                quantity=1,
+                unit_price_pence=1_000,
+                vat_rate=VatRate.OUTSIDE_SCOPE,
+            )
+        ],
+    )
+    db.session.add(draft)
+    db.session.commit()
     # "{import_id}" and "{line_id}" routes show a bank statement and a line waiting.
     import_id, line_id = a_line_waiting_for_an_officer()
+    # "{journal_id}" routes download a day's journal to the general ledger.
+    journal_id = journal.export_journal(
+        TODAY - timedelta(days=1), SYSTEM, via=JournalVia.SCHEDULE
+    ).journal.journal_id
     values = {
+        "income_code_id": income_code.id,
+        "credit_note_number": "CN99999999",
+        "draft_id": draft.id,
+        "schedule_id": schedule.id,
+        "journal_id": journal_id,
         "import_id": import_id,
+        # "{invoice_import_id}": an invoice file from the finance system, queued.
+        "invoice_import_id": _queued_invoice_import(),
         "line_id": line_id,
         "change_id": limit_change.id,
         "staff_id": target.id,
@@ -324,3 +419,9 @@ def test_a_view_that_declares_no_access_is_refused_to_everyone(database_url):
 
     assert response.status_code == 403
     assert b"case details" not in response.data
+
+
+def _queued_invoice_import() -> int:
+    from shared.services.invoice_import import importer
+
+    return importer.submit_file(b"customer_id\n", file_name="matrix.csv", actor=SYSTEM).import_id

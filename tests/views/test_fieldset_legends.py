@@ -61,6 +61,8 @@ def case(client, db):
         "refunds/new",
         "invoices/INV-LEG1/write-off",
         "referrals/new",
+        "details/edit",
+        "invoice-schedules/new",
     ],
 )
 def test_each_choice_group_on_a_case_work_form_has_its_question_as_legend(client, case, page):

@@ -180,9 +180,15 @@ def test_a_credit_note_within_the_officers_limit_reduces_the_invoice_with_its_re
     db.session.commit()
     path = f"/backoffice/accounts/{account.reference}/invoices/{old.number}/credit-note"
 
+    [line] = old.lines
     response = client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), "amount": "25", "reason": "Two lifts missed"},
+        data={
+            "csrf_token": csrf_token(client, path),
+            "scope": "lines",
+            f"line_{line.id}": "25",
+            "reason": "Two lifts missed",
+        },
     )
 
     assert response.status_code == 302
@@ -197,16 +203,25 @@ def test_a_credit_note_within_the_officers_limit_reduces_the_invoice_with_its_re
     assert "Balance £135.00" in text(case_page.select_one("main"))
 
 
-def test_a_credit_note_larger_than_the_invoice_is_refused(client, db, officer, debts):
+def test_a_credit_note_larger_than_the_line_is_refused_beside_the_line(client, db, officer, debts):
     account, (old, _) = debts
     path = f"/backoffice/accounts/{account.reference}/invoices/{old.number}/credit-note"
+    [line] = old.lines
 
     response = client.post(
-        path, data={"csrf_token": csrf_token(client, path), "amount": "101", "reason": "Too much"}
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "scope": "lines",
+            f"line_{line.id}": "101",
+            "reason": "Too much",
+        },
     )
 
     assert response.status_code == 200
-    assert error_summary(parse(response))[0][1] == "#amount"
+    assert error_summary(parse(response)) == [
+        ("Line 1: amount must be £100.00 or less", f"#line_{line.id}")
+    ]
     assert balances.invoice_outstanding(old.id) == 10_000
 
 

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from shared.app import create_app
 from shared.domain import two_factor
 from shared.domain.referrals import PACK_COLUMNS
+from shared.domain.vat import VatRate
 from shared.models import (
     AccountHold,
     ApprovalKind,
@@ -41,7 +42,13 @@ from shared.models import (
     EnforcementReferral,
     Frequency,
     HoldKind,
+    IncomeCode,
     Instalment,
+    InvoiceDraft,
+    InvoiceDraftLine,
+    InvoiceFrequency,
+    InvoiceSchedule,
+    JournalVia,
     PaymentMethod,
     PaymentRoute,
     PortalOneTimeCode,
@@ -49,7 +56,7 @@ from shared.models import (
     StaffRole,
 )
 from shared.models.base import utcnow
-from shared.services import actors, ledger, plans, portal_accounts
+from shared.services import actors, journal, ledger, plans, portal_accounts
 from shared.services.actors import SYSTEM
 from tests.bank_statement_world import a_line_waiting_for_an_officer
 from tests.conftest import make_config
@@ -235,7 +242,11 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.edit_plan_policy": Reach(ADMIN),
     "backoffice.record_contact": Reach(TEAM_LEADER),
     "backoffice.update_contact_details": Reach(TEAM_LEADER),
+    "backoffice.create_account": Reach(TEAM_LEADER),
+    "backoffice.edit_account_details": Reach(TEAM_LEADER),
     "backoffice.record_manual_payment": Reach(TEAM_LEADER),
+    "backoffice.create_invoice_schedule": Reach(TEAM_LEADER),
+    "backoffice.cancel_invoice_schedule": Reach(TEAM_LEADER),
     "backoffice.raise_credit_note": Reach(TEAM_LEADER),
     "backoffice.request_write_off": Reach(TEAM_LEADER),
     "backoffice.request_refund": Reach(TEAM_LEADER),
@@ -254,7 +265,21 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.counter_offer_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
     "backoffice.review_broken_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
     "backoffice.bank_statements": Reach(TEAM_LEADER),
+    "backoffice.invoice_imports": Reach(TEAM_LEADER),
     "backoffice.resolve_bank_line": Reach(TEAM_LEADER),
+    # Finance settings: an administrator's.
+    "backoffice.department_income_codes": Reach(ADMIN),
+    "backoffice.edit_income_code": Reach(ADMIN),
+    "backoffice.set_income_code_status": Reach(ADMIN, page="backoffice.edit_income_code"),
+    "backoffice.edit_payment_terms": Reach(ADMIN),
+    "backoffice.vat_rate_history": Reach(ADMIN),
+    # Invoices: the team leader raised the world's draft; an officer checks.
+    "backoffice.raise_invoice": Reach(TEAM_LEADER),
+    "backoffice.edit_invoice_draft": Reach(TEAM_LEADER),
+    "backoffice.invoice_draft": Reach(TEAM_LEADER),
+    "backoffice.invoice_draft_action": Reach(TEAM_LEADER, page="backoffice.invoice_draft"),
+    "backoffice.check_invoice": Reach(OFFICER),
+    "backoffice.journals": Reach(TEAM_LEADER),
 }
 
 # POST routes deliberately not fuzzed here, each with the reason.
@@ -271,6 +296,8 @@ FIELDS_WITHOUT_A_FORM: dict[str, list[str]] = {
     "backoffice.reject_limit_change": [],
     "backoffice.record_crisis_end": ["treatment_ended_on", "space_ends_on"],
     "backoffice.verify_payment": ["entry_id"],
+    # The world's draft is not waiting to be checked, so its page shows no buttons.
+    "backoffice.check_invoice": ["version", "action", "note"],
 }
 
 # Query-string names the pages read, beyond those of the pages' own GET forms.
@@ -442,9 +469,77 @@ def build_world(db) -> World:
         "token": _reset_token(owner),
         "checkout": "CP-NOSUCHCHECKOUT",
         "change_id": 999_999,
+        "schedule_id": _invoice_schedule(db, account, department, officer),
+        "draft_id": _invoice_draft(db, account, department, leader),
     }
     world.values["import_id"], world.values["line_id"] = a_line_waiting_for_an_officer()
+    # An invoice file from the finance system, queued (its status page).
+    world.values["invoice_import_id"] = _queued_invoice_import()
+    # A day's journal to the general ledger, for its download.
+    world.values["journal_id"] = journal.export_journal(
+        TODAY - timedelta(days=1), SYSTEM, via=JournalVia.SCHEDULE
+    ).journal.journal_id
+    # The draft's income code, for the finance settings pages; no credit note exists.
+    world.values["income_code_id"] = db.session.get(
+        InvoiceDraft, world.values["draft_id"]
+    ).income_code_id
+    world.values["credit_note_number"] = "CN99999999"
     return world
+
+
+def _queued_invoice_import() -> int:
+    from shared.services.invoice_import import importer
+
+    return importer.submit_file(b"customer_id\n", file_name="fuzz.csv", actor=SYSTEM).import_id
+
+
+def _invoice_schedule(db, account, department, officer) -> int:
+    """A periodic invoice schedule on the account, for the cancel page."""
+    schedule = InvoiceSchedule(
+        account_id=account.id,
+        department_id=department.id,
+        description="Fuzz",
+        frequency=InvoiceFrequency.MONTHLY,
+        start_date=TODAY,
+        next_period_date=TODAY,
+        created_by_staff_id=officer.id,
+    )
+    db.session.add(schedule)
+    db.session.commit()
+    return schedule.id
+
+
+def _invoice_draft(db, account, department, raiser) -> int:
+    """An invoice the team leader is raising (with an income code to choose), for the
+    draft pages' forms."""
+    code = IncomeCode(
+        department_id=department.id,
+        code="TW01",
+        description="Commercial collections",
+        cost_centre="C1",
+        ledger_code="L1",
+    )
+    db.session.add(code)
+    db.session.flush()
+    draft = InvoiceDraft(
+        account_id=account.id,
+        department_id=department.id,
+        income_code_id=code.id,
+        description="Fuzz",
+        raised_by_staff_id=raiser.id,
+        lines=[
+            InvoiceDraftLine(
+                line_no=1,
+                description="Fuzz",
+                quantity=1,
+                unit_price_pence=1_000,
+                vat_rate=VatRate.STANDARD,
+            )
+        ],
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft.id
 
 
 def _reset_token(user) -> str:

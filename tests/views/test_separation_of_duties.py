@@ -157,7 +157,7 @@ def test_a_13000_pound_credit_note_waits_for_a_team_leader_and_no_maker_approves
     response = post_form(
         client,
         f"/backoffice/accounts/{account.reference}/invoices/{invoice.number}/credit-note",
-        amount="13000",
+        scope="whole",
         reason="Charged in error",
     )
 

@@ -167,6 +167,8 @@ def test_adding_a_member_of_staff_emails_them_a_temporary_password_the_admin_nev
         "role": "team_leader",
         "refund_limit_pence": 150_000,
         "write_off_limit_pence": 75_050,
+        "invoice_limit_pence": 0,
+        "department_id": None,
     }
     assert all(password not in f"{r.before}{r.after}" for r in audit_rows())
     # The new person can use it, and sets up an app at first sign-in.
@@ -285,10 +287,15 @@ def test_limits_are_typed_in_pounds_stored_in_pence_and_audited(client, admin, o
     assert (person.refund_limit_pence, person.write_off_limit_pence) == (123_456, 50_000)
     row = last_audit()
     assert (row.action, row.actor_id) == ("staff.limits_changed", admin.id)
-    assert row.before == {"refund_limit_pence": 25_000, "write_off_limit_pence": 10_000}
+    assert row.before == {
+        "refund_limit_pence": 25_000,
+        "write_off_limit_pence": 10_000,
+        "invoice_limit_pence": 0,
+    }
     assert row.after == {
         "refund_limit_pence": 123_456,
         "write_off_limit_pence": 50_000,
+        "invoice_limit_pence": 0,
         "requested_by": admin.id,
         "approved_by": None,
         "limit_change_id": row.after["limit_change_id"],

@@ -12,7 +12,7 @@ from shared.extensions import db
 from shared.models import AuditLog, LimitChangeStatus, StaffLimitChange, StaffRole, StaffUser
 from shared.services import staff_admin
 from shared.services.errors import InvalidRequest
-from tests.factories import make_staff
+from tests.factories import make_department, make_staff
 from tests.views.conftest import signed_in_session
 from tests.views.pages import csrf_token, error_summary, parse, text
 from tests.views.test_staff_admin import banners
@@ -135,7 +135,11 @@ def test_raising_a_limit_above_the_ceiling_waits_for_a_second_admin_and_the_old_
     assert (change.refund_limit_pence, change.write_off_limit_pence) == (500_001, 50_000)
     [row] = audit("staff.limit_change_requested")
     assert (row.actor_id, row.object_id) == (ada.id, str(leader.id))
-    assert row.before == {"refund_limit_pence": 100_000, "write_off_limit_pence": 50_000}
+    assert row.before == {
+        "refund_limit_pence": 100_000,
+        "write_off_limit_pence": 50_000,
+        "invoice_limit_pence": 0,
+    }
     assert row.after["requested_by"] == ada.id
     assert (row.after["refund_limit_pence"], row.after["ceiling_pence"]) == (500_001, 500_000)
     assert audit("staff.limits_changed") == []
@@ -202,10 +206,15 @@ def test_a_second_admin_approves_and_the_page_shows_who_set_the_limits(
     assert limits_of(leader) == (600_000, 50_000)
     [row] = audit("staff.limits_changed")
     assert row.actor_id == bea.id
-    assert row.before == {"refund_limit_pence": 100_000, "write_off_limit_pence": 50_000}
+    assert row.before == {
+        "refund_limit_pence": 100_000,
+        "write_off_limit_pence": 50_000,
+        "invoice_limit_pence": 0,
+    }
     assert row.after == {
         "refund_limit_pence": 600_000,
         "write_off_limit_pence": 50_000,
+        "invoice_limit_pence": 0,
         "requested_by": ada.id,
         "approved_by": bea.id,
         "limit_change_id": change.id,
@@ -361,3 +370,49 @@ def test_a_limit_change_for_someone_else_is_not_found_at_this_persons_address(
 
     assert response.status_code == 404
     assert limits_of(leader) == (100_000, 50_000)
+
+
+def test_an_invoice_limit_is_set_with_the_other_limits_and_above_the_ceiling_waits(
+    app, client, ada, bea, leader
+):
+    path = f"/backoffice/staff/{leader.id}/limits"
+    limits = {"refund_limit": "1000", "write_off_limit": "500"}
+
+    post(client, path, {**limits, "invoice_limit": "2,000"})
+    db.session.expire_all()
+    assert db.session.get(StaffUser, leader.id).invoice_limit_pence == 200_000
+
+    post(client, path, {**limits, "invoice_limit": "6000"})
+    change = waiting_change(leader)
+    db.session.expire_all()
+    assert db.session.get(StaffUser, leader.id).invoice_limit_pence == 200_000
+    assert change.invoice_limit_pence == 600_000
+
+    hers = app.test_client()
+    signed_in_session(hers, bea)
+    post(hers, f"/backoffice/staff/{leader.id}/limit-changes/{change.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(StaffUser, leader.id).invoice_limit_pence == 600_000
+
+
+def test_a_service_department_user_needs_a_department(client, ada):
+    department = make_department(name="Trade waste")
+    form = {
+        "full_name": "Sid Service",
+        "email": "sid@council.example",
+        "role": "service_department",
+        "refund_limit": "0",
+        "write_off_limit": "0",
+    }
+
+    refused = post(client, "/backoffice/staff/new", {**form, "department": ""})
+    added = post(client, "/backoffice/staff/new", {**form, "department": str(department.id)})
+
+    assert refused.status_code == 200
+    assert (
+        "Select the department a service department user raises invoices for",
+        "#department",
+    ) in error_summary(parse(refused))
+    assert added.status_code == 302
+    person = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "sid@council.example"))
+    assert person.department_id == department.id
