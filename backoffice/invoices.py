@@ -33,7 +33,7 @@ from shared.domain.numbers import parse_whole_number
 from shared.domain.permissions import Permission, role_has
 from shared.forms.validators import strip_whitespace
 from shared.services.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceError
-from shared.services.invoices import checking, drafts, issuing
+from shared.services.invoices import checking, drafts, issuing, reads
 from shared.services.invoices.documents import draft_preview_pdf
 
 
@@ -93,7 +93,7 @@ class DetailsForm(FlaskForm):
     )
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
-    def set_codes(self, choices: list[drafts.IncomeCodeChoice]) -> None:
+    def set_codes(self, choices: list[reads.IncomeCodeChoice]) -> None:
         self.code_departments = {str(c.id): c.department_id for c in choices}
         self.income_code.choices = [SelectChoice("", "Choose an income code")] + [
             SelectChoice(str(c.id), c.label) for c in choices
@@ -185,8 +185,8 @@ def _draft_url(draft_id: int) -> str:
     return url_for("backoffice.invoice_draft", draft_id=draft_id)
 
 
-def _draft_or_404(draft_id: int) -> drafts.DraftView:
-    view = drafts.draft_view(draft_id, current_staff().id)
+def _draft_or_404(draft_id: int) -> reads.DraftView:
+    view = reads.draft_view(draft_id, current_staff().id)
     if view is None:
         abort(404)
     return view
@@ -207,13 +207,13 @@ def _invoice_counts() -> dict[str, object]:
             return {"drafts": None, "to_check": None}
         try:
             to_check = (
-                drafts.waiting_count(exclude_raised_by=user.id)
+                reads.waiting_count(exclude_raised_by=user.id)
                 if role_has(user.role, Permission.CHECK_INVOICES)
                 and user.role != SERVICE_DEPARTMENT
                 else None
             )
             mine = (
-                drafts.open_draft_count(user.id)
+                reads.open_draft_count(user.id)
                 if role_has(user.role, Permission.RAISE_INVOICES)
                 else None
             )
@@ -231,7 +231,7 @@ def _invoice_counts() -> dict[str, object]:
 @requires(Permission.RAISE_INVOICES)
 def find_account_to_invoice():
     text = request.args.get("q", "").strip()[:100]
-    found = drafts.find_accounts(text) if text else None
+    found = reads.find_accounts(text) if text else None
     return render_template("backoffice/invoices/find_account.html", q=text, found=found)
 
 
@@ -239,9 +239,9 @@ def find_account_to_invoice():
 @requires(Permission.RAISE_INVOICES)
 def raise_invoice(reference: str):
     case = case_or_404(reference)
-    account = drafts.account_for_raising(case.reference)
+    account = reads.account_for_raising(case.reference)
     form = DetailsForm()
-    form.set_codes(drafts.income_code_choices(current_staff().id))
+    form.set_codes(reads.income_code_choices(current_staff().id))
     if form.validate_on_submit():
         try:
             draft = drafts.start_draft(case.id, form.details(), staff_actor())
@@ -281,7 +281,7 @@ def edit_invoice_draft(draft_id: int):
         if request.method == "GET"
         else None
     )
-    form.set_codes(drafts.income_code_choices(current_staff().id))
+    form.set_codes(reads.income_code_choices(current_staff().id))
     if form.validate_on_submit():
         try:
             drafts.change_details(draft_id, _version(), form.details(), staff_actor())
@@ -295,7 +295,7 @@ def edit_invoice_draft(draft_id: int):
     return render_template(
         "backoffice/invoices/details.html",
         form=form,
-        account=drafts.AccountFound(
+        account=reads.AccountFound(
             view.account_reference, view.account_name, view.account_postcode
         ),
         action=url_for("backoffice.edit_invoice_draft", draft_id=draft_id),
@@ -383,7 +383,7 @@ def preview_invoice_draft(draft_id: int):
 @bp.get("/invoices/drafts")
 @requires(Permission.RAISE_INVOICES)
 def my_invoice_drafts():
-    open_, done = drafts.my_drafts(current_staff().id)
+    open_, done = reads.my_drafts(current_staff().id)
     return render_template(
         "backoffice/invoices/mine.html",
         open_drafts=open_,
@@ -399,7 +399,7 @@ def my_invoice_drafts():
 @requires(Permission.CHECK_INVOICES)
 def invoice_checking_queue():
     return render_template(
-        "backoffice/invoices/queue.html", rows=drafts.checking_queue(), me=current_staff()
+        "backoffice/invoices/queue.html", rows=reads.checking_queue(), me=current_staff()
     )
 
 

@@ -30,7 +30,7 @@ from shared.models import (
 )
 from shared.services import actors
 from shared.services.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from shared.services.invoices import checking, drafts, issuing
+from shared.services.invoices import checking, drafts, issuing, reads
 from tests.factories import make_account, make_department, make_staff
 from tests.frozen_clock import TODAY, frozen_clock
 from tests.messaging_fixtures import run_outbox_jobs
@@ -338,7 +338,7 @@ def test_a_service_department_user_raises_only_for_their_own_department(world):
         )
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InvoiceDraft)) == 0
-    choices = drafts.income_code_choices(world.service_user.id)
+    choices = reads.income_code_choices(world.service_user.id)
     assert [c.id for c in choices] == [world.code.id]
 
 
@@ -347,11 +347,11 @@ def test_a_service_department_user_sees_only_their_own_drafts(world):
     theirs = world.draft(colleague)
     mine = world.draft(world.service_user)
 
-    assert drafts.draft_view(theirs.id, world.service_user.id) is None
-    assert drafts.draft_view(mine.id, world.service_user.id) is not None
+    assert reads.draft_view(theirs.id, world.service_user.id) is None
+    assert reads.draft_view(mine.id, world.service_user.id) is not None
     with pytest.raises(NotFound):
         drafts.cancel(theirs.id, theirs.version, world.actor(world.service_user))
-    open_, _ = drafts.my_drafts(world.service_user.id)
+    open_, _ = reads.my_drafts(world.service_user.id)
     assert [row.id for row in open_] == [mine.id]
 
 
@@ -376,12 +376,12 @@ def test_the_checking_queue_lists_the_longest_waiting_first(world):
     second = world.submitted(world.officer, (1, 300_000, VatRate.OUTSIDE_SCOPE))
     world.draft(world.officer)  # not sent for checking
 
-    queue = drafts.checking_queue()
+    queue = reads.checking_queue()
 
     assert [row.id for row in queue] == [first.id, second.id]
     assert queue[0].total_pence == 24_000
-    assert drafts.waiting_count() == 2
-    assert drafts.waiting_count(exclude_raised_by=world.officer.id) == 1
+    assert reads.waiting_count() == 2
+    assert reads.waiting_count(exclude_raised_by=world.officer.id) == 1
 
 
 def test_cancelling_a_draft_writes_nothing_to_the_ledger(world):
@@ -464,7 +464,7 @@ def test_the_emailed_invoice_carries_its_pdf(outbox_app, mailbox):
 
 def test_the_draft_preview_is_a_pdf_marked_draft(world):
     draft = world.draft(world.officer)
-    view = drafts.draft_view(draft.id, world.officer.id)
+    view = reads.draft_view(draft.id, world.officer.id)
 
     from shared.services.invoices.documents import draft_preview_pdf
 

@@ -211,8 +211,11 @@ def _raw_payment(db, account_id: int, pence: int, *, allocate_to: int | None = N
 def test_the_migration_fills_the_queue_from_the_ledger_already_there(book, db):
     account, invoice, _ = book
     owed = invoice("Q7", 3_000)
-    # Read before going back: the models know columns the old schema lacks.
+    # Read before going back: the models know columns the old schema lacks. And end the
+    # session's transaction, whose read locks would block the downgrade's ALTER TABLE
+    # on PostgreSQL.
     account_id, owed_id = account.id, owed.id
+    db.session.close()
     downgrade(revision="0009-1")  # to just before the queue table
     # Written as the previous release would have: no queue table to keep in step.
     overpaid = _raw_payment(db, account_id, 4_500)

@@ -33,7 +33,7 @@ from shared.services.account_view import (
     LineRow,
     invoice_status,
 )
-from shared.services.invoices.drafts import DraftView
+from shared.services.invoices.reads import DraftView
 
 PDF = "application/pdf"
 
