@@ -2,7 +2,7 @@
 and the wording an officer sees when a refund is refused.
 
 Found by mutation testing (docs/mutation-testing.md): each test pins a boundary or a
-refusal that a small change to shared/services/ledger.py would otherwise get past.
+refusal that a small change to shared/services/ledger/ would otherwise get past.
 """
 
 from __future__ import annotations
