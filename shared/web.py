@@ -20,7 +20,7 @@ from flask import (
 from flask.templating import Environment as FlaskEnvironment
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -64,7 +64,30 @@ class JinjaEnvironment(FlaskEnvironment):
         return _TemplateGlobals({} if d is None else d, self.globals)
 
 
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app this process builds. Jinja checks each
+    entry against its source's checksum, so an edited template is compiled afresh; a
+    process that builds one app (a web or worker process) gains nothing and loses
+    nothing, but the test suite builds an app per test and would otherwise compile
+    every template it renders again each time."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _ProcessBytecodeCache()
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.bytecode_cache = _BYTECODE_CACHE
     # The govuk_frontend_jinja and govuk_frontend_wtf templates import each
     # other as "govuk_frontend_jinja/..." and "govuk_frontend_wtf/...", but
     # neither package nests its templates under its own name: a prefix loader
