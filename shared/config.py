@@ -610,6 +610,15 @@ def _demo_settings(config: dict[str, object]):
     ):
         if name in config and _digits(str(config[name])) == _digits(_default(name)):
             yield name, f"is the demo council's ({config[name]})", f"set {name} to {what}"
+    # The journal to the general ledger posts to these: the demo's codes are not the
+    # council's chart of accounts, and a journal on them would post to the wrong accounts.
+    for name in GL_CODE_SETTINGS:
+        if name in config and str(config[name]) == _default(name):
+            yield (
+                name,
+                f"is the demo's general-ledger code ({config[name]})",
+                f"set {name} to the code in the council's chart of accounts",
+            )
     yield from _provider_settings(text)
     if _is_loopback(text["SMTP_HOST"]) and config["SMTP_PORT"] == int(_default("SMTP_PORT")):
         yield (

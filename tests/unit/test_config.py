@@ -59,6 +59,9 @@ REFUSED_IN_PRODUCTION = [
         "Borsetshire Income Recovery <no-reply@borsetshire.example>",
         "MAIL_FROM is the demo council's",
     ),
+    ("GL_DEBTORS_CONTROL_CODE", "B4010", "GL_DEBTORS_CONTROL_CODE is the demo's general-ledger"),
+    ("GL_BANK_CODE", "B1010", "GL_BANK_CODE is the demo's general-ledger code"),
+    ("GL_SUSPENSE_CODE", "B9999", "GL_SUSPENSE_CODE is the demo's general-ledger code"),
 ]
 
 
