@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
-from portal import account, auth, pay, plans, views  # noqa: E402,F401
+from portal import account, auth, direct_debit, pay, plans, views  # noqa: E402,F401

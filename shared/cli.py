@@ -422,6 +422,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(imports)
     app.cli.add_command(invoices)
+    from shared.cli_bacs import bacs
+
+    app.cli.add_command(bacs)
     # Beside `db upgrade`, which applies the same grants after migrating.
     from flask_migrate.cli import db as db_group
 

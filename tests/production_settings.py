@@ -37,4 +37,10 @@ PRODUCTION_ENVIRON: dict[str, str] = {
     "TWILIO_API_BASE": "",
     "SMTP_HOST": "smtp.example.gov.uk",
     "SMTP_PORT": "587",
+    "BACS_SERVICE_USER_NUMBER": "434343",
+    "BACS_SERVICE_USER_NAME": "AMBRIDGE DC",
+    "BACS_SORT_CODE": "30-99-50",
+    "BACS_ACCOUNT_NUMBER": "11223344",
+    "BACS_ACCOUNT_NAME": "AMBRIDGE DC DD",
+    "BANK_DETAILS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }

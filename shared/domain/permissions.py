@@ -43,6 +43,13 @@ class Permission(enum.StrEnum):
     MANAGE_FINANCE_SETTINGS = "manage_finance_settings"
     # Write and download the daily journal to the general ledger.
     EXPORT_JOURNAL = "export_journal"
+    # Take a Direct Debit instruction by phone or record a paper one; change a payer's
+    # bank details or cancel their mandate at their request.
+    TAKE_DIRECT_DEBITS = "take_direct_debits"
+    # Import Bacs reports (AUDDIS, ARUDD, ADDACS, DDIC) and work the returns queue.
+    WORK_BACS_REPORTS = "work_bacs_reports"
+    # Build, check, withdraw and release the day's Bacs collection file.
+    RELEASE_BACS_FILES = "release_bacs_files"
 
 
 _OFFICER = frozenset(
@@ -57,12 +64,15 @@ _OFFICER = frozenset(
         Permission.RAISE_INVOICES,
         Permission.CHECK_INVOICES,
         Permission.IMPORT_INVOICES,
+        Permission.TAKE_DIRECT_DEBITS,
+        Permission.WORK_BACS_REPORTS,
     }
 )
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "officer": _OFFICER,
-    "team_leader": _OFFICER | {Permission.APPROVE, Permission.EXPORT_JOURNAL},
+    "team_leader": _OFFICER
+    | {Permission.APPROVE, Permission.EXPORT_JOURNAL, Permission.RELEASE_BACS_FILES},
     # Administrators manage people, not money: they can look at cases (to
     # answer a colleague's question) but never change one or approve anything.
     "admin": frozenset(

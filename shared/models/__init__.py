@@ -23,7 +23,22 @@ from shared.models.bank_statements import (
 )
 from shared.models.contact import ContactEvent, ContactKind
 from shared.models.credit_notes import CreditNote, CreditNoteLine
-from shared.models.directdebit import Collection, CollectionStatus, Mandate, MandateStatus
+from shared.models.directdebit import (
+    LIVE_COLLECTION_STATUSES,
+    LIVE_MANDATE_STATUSES,
+    AdvanceNotice,
+    BacsFile,
+    BacsFileStatus,
+    BacsReport,
+    BacsReportItem,
+    BacsReportKind,
+    Collection,
+    CollectionStatus,
+    Mandate,
+    MandateSource,
+    MandateStatus,
+    ModulusOutcome,
+)
 from shared.models.gl_journals import (
     GlJournal,
     GlJournalEvent,
@@ -163,7 +178,17 @@ __all__ = [
     "ScheduleStatus",
     "LedgerEntry",
     "Mandate",
+    "MandateSource",
     "MandateStatus",
+    "ModulusOutcome",
+    "AdvanceNotice",
+    "BacsFile",
+    "BacsFileStatus",
+    "BacsReport",
+    "BacsReportItem",
+    "BacsReportKind",
+    "LIVE_COLLECTION_STATUSES",
+    "LIVE_MANDATE_STATUSES",
     "OutboxChannel",
     "OutboxMessage",
     "OutboxStatus",

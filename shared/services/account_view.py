@@ -507,7 +507,7 @@ def _newest_mandate(column):
 _ACCOUNT_PAGE_HEAD = _LINKED_ACCOUNT.add_columns(
     _newest_mandate(Mandate.reference).label("mandate_reference"),
     _newest_mandate(Mandate.status).label("mandate_status"),
-    _newest_mandate(Mandate.account_number).label("mandate_account_number"),
+    _newest_mandate(Mandate.account_ending).label("mandate_account_ending"),
 )
 
 
@@ -517,7 +517,7 @@ def _mandate_view(row) -> MandateView | None:
     return MandateView(
         reference=row.mandate_reference,
         status=MANDATE_STATUS_WORDS[MandateStatus(row.mandate_status)],
-        account_ending=row.mandate_account_number[-4:],
+        account_ending=row.mandate_account_ending,
     )
 
 

@@ -260,7 +260,7 @@ _ARRANGEMENTS = (
 )
 
 _MANDATES = (
-    sa.select(Mandate.reference, Mandate.status, Mandate.account_number, Mandate.created_at)
+    sa.select(Mandate.reference, Mandate.status, Mandate.account_ending, Mandate.created_at)
     .where(Mandate.account_id == _ACCOUNT_ID)
     .order_by(Mandate.id.desc())
 )
@@ -503,7 +503,7 @@ def case_page(
             MandateLine(
                 reference=r.reference,
                 status=_words(r.status),
-                account_ending=r.account_number[-4:],
+                account_ending=r.account_ending,
                 created_at=r.created_at,
             )
             for r in db.session.execute(_MANDATES, params)

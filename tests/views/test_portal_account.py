@@ -24,12 +24,15 @@ from shared.models import (
     Frequency,
     Instalment,
     Mandate,
+    MandateSource,
     MandateStatus,
+    ModulusOutcome,
     PaymentRoute,
 )
 from shared.services import ledger
 from shared.services.actors import SYSTEM
 from shared.services.card_payments import CheckoutRequest, begin_checkout
+from shared.services.directdebit.bank_details import BankDetails, seal
 from tests.factories import make_account, make_department, make_portal_login
 from tests.frozen_clock import TODAY, frozen_clock
 from tests.views.pages import (
@@ -297,8 +300,10 @@ def test_an_active_plan_and_direct_debit_are_shown_read_only(client, db, debtor,
                 account_id=account.id,
                 reference="DDREF000123",
                 account_holder_name="A SMITH",
-                sort_code="200000",
-                account_number="55779911",
+                bank_details_encrypted=seal(BankDetails("200000", "55779911")),
+                account_ending="11",
+                modulus_outcome=ModulusOutcome.VALID,
+                source=MandateSource.PORTAL,
                 status=MandateStatus.ACTIVE,
             ),
         ]
@@ -317,7 +322,7 @@ def test_an_active_plan_and_direct_debit_are_shown_read_only(client, db, debtor,
     assert plan_rows["How often"] == "Every month"
     assert plan_rows["Paid by"] == "Direct Debit"
     assert plan_rows["Next payment"] == f"£25.00 on {next_due.day} {next_due:%B %Y}"
-    assert "Ending 9911" in text(lists[1])
+    assert "Ending 11" in text(lists[1])
     assert page.select_one("main form") is None  # read-only
 
 
