@@ -50,6 +50,30 @@ BACS_SETTINGS: tuple[Setting, ...] = (
         "working days a posted letter (an advance notice by post) is counted as taking to arrive",
     ),
     Setting(
+        "BACS_FILE_LINE_ENDING",
+        "crlf",
+        "how each line of a Standard 18 collection file ends: crlf (what Bacstel-IP "
+        "software on Windows expects) or lf",
+    ),
+    Setting(
+        "BACS_HDR1_FILE_IDENTIFIER",
+        "A{sun}S  1{sun}",
+        "the HDR1 file identifier of a collection file (17 characters; {sun} is replaced "
+        "by the service user number); your bank or bureau says what it must be",
+    ),
+    Setting(
+        "BACS_HDR2_CONTENTS",
+        "F0200000100",
+        "HDR2 positions 5-50 of a collection file (record format, block and record "
+        "length), as your bank or bureau specifies",
+    ),
+    Setting(
+        "BACS_UHL1_RECEIVING_PARTY",
+        "999999",
+        "UHL1 positions 11-20 of a collection file (999999 for a direct submitter "
+        "through Bacstel-IP; a bureau may give its own number)",
+    ),
+    Setting(
         "BANK_DETAILS_ENCRYPTION_KEYS",
         "",
         "comma-separated Fernet keys that encrypt payers' bank details at rest: the first "
@@ -111,9 +135,36 @@ def bacs_config(raw: dict, app_env: str, secret_key: str) -> dict[str, object]:
         "BACS_POSTING_WORKING_DAYS": _working_days(
             "BACS_POSTING_WORKING_DAYS", str(raw["BACS_POSTING_WORKING_DAYS"]), 0
         ),
+        **_file_labels(raw),
         "BANK_DETAILS_ENCRYPTION_KEYS": _bank_details_keys(
             str(raw["BANK_DETAILS_ENCRYPTION_KEYS"]), app_env, secret_key
         ),
+    }
+
+
+def _file_labels(raw: dict) -> dict[str, str]:
+    """The collection file's label details that vary by bank or bureau: refused at
+    start-up if they could not fit their positions in the file."""
+    ending = str(raw["BACS_FILE_LINE_ENDING"]).strip().lower()
+    if ending not in ("crlf", "lf"):
+        raise ConfigError(f"BACS_FILE_LINE_ENDING must be crlf or lf, got {ending!r}")
+    file_id = str(raw["BACS_HDR1_FILE_IDENTIFIER"])
+    if len(file_id.replace("{sun}", "123456")) != 17 or not file_id.isascii():
+        raise ConfigError(
+            "BACS_HDR1_FILE_IDENTIFIER must be 17 characters once {sun} is replaced by "
+            f"the 6-digit service user number, got {file_id!r}"
+        )
+    hdr2 = str(raw["BACS_HDR2_CONTENTS"]).rstrip()
+    if len(hdr2) > 46 or not (hdr2.isascii() and hdr2.isprintable()):
+        raise ConfigError(f"BACS_HDR2_CONTENTS must be at most 46 characters, got {hdr2!r}")
+    party = str(raw["BACS_UHL1_RECEIVING_PARTY"]).rstrip()
+    if len(party) > 10 or not (party.isascii() and party.isprintable()):
+        raise ConfigError(f"BACS_UHL1_RECEIVING_PARTY must be at most 10 characters, got {party!r}")
+    return {
+        "BACS_FILE_LINE_ENDING": ending,
+        "BACS_HDR1_FILE_IDENTIFIER": file_id,
+        "BACS_HDR2_CONTENTS": hdr2,
+        "BACS_UHL1_RECEIVING_PARTY": party,
     }
 
 

@@ -13,6 +13,11 @@ Decisions:
   plan breaks cures the miss.
 - Once the plan is broken no missed-payment reminders are due: the caller
   sends the broken-plan notice instead of "please pay to keep your plan".
+- An instalment with a Direct Debit collection under way (scheduled or in a
+  Bacs file: `collecting`) is not missed while it waits: the Bacs entry day
+  may be later than the due date (working days, the advance notice). Once
+  collected it is paid; once returned its payment is reversed, nothing is under
+  way, and it is missed as any other.
 - `broken` reflects today's figures only; the caller marks the plan broken
   when it first sees it and stops monitoring it.
 """
@@ -67,11 +72,13 @@ def assess(
     tolerance_days: int = 7,
     misses_to_break: int = 2,
     reminded: Set[int] = frozenset(),
+    collecting: Set[int] = frozenset(),
 ) -> Assessment:
     """Where a plan stands today, given everything paid towards it so far.
 
     `instalments` are (sequence, due_date, amount_pence) tuples or objects with
-    those attributes (ScheduledInstalment, the Instalment model).
+    those attributes (ScheduledInstalment, the Instalment model). `collecting`: the
+    sequences with a Direct Debit collection under way, never missed while it is.
     """
     if paid_pence < 0:
         raise ValueError("paid_pence must be 0 or more")
@@ -93,7 +100,7 @@ def assess(
         remaining -= covered
         if covered == amount:
             state = PAID
-        elif due + grace < today:
+        elif due + grace < today and sequence not in collecting:
             state = MISSED
         elif covered > 0:
             state = PART_PAID

@@ -11,6 +11,8 @@ RQ's module-level registry. Later issues add batch jobs here.
 
 from rq import cron
 
+from shared.jobs.bacs_files import enqueue_todays_bacs_file
+from shared.jobs.directdebit import enqueue_todays_posting, enqueue_todays_sync
 from shared.jobs.invoice_imports import sweep_queued_imports
 from shared.jobs.invoice_schedules import enqueue_todays_periodic_invoices
 from shared.jobs.journal import enqueue_yesterdays_journal
@@ -70,6 +72,28 @@ cron.register(
     result_ttl=24 * 3600,
 )
 
+# Direct Debit (shared/jobs/directdebit.py), early morning in England (04:30 and 05:00 UTC,
+# 05:30 and 06:00 in summer): first the collections whose entry day has come are posted
+# as payments ("dd-post-{day}"), before the plan monitor reads the day's payments; then
+# every account with a live mandate has its collections and advance notices brought up to
+# date ("dd-sync-{day}"), before officers build the day's Bacs file.
+cron.register(
+    enqueue_todays_posting,
+    queue_name="low",
+    cron="30 4 * * *",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+cron.register(
+    enqueue_todays_sync,
+    queue_name="low",
+    cron="0 5 * * *",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
 # Periodic invoices due today (shared/services/invoice_schedule_runs.py), before the working
 # day. This light job only enqueues the day's run under the job id
 # "invoices-periodic-{day}" (shared/jobs/invoice_schedules.py); a period is raised once
@@ -115,6 +139,19 @@ cron.register(
     queue_name="low",
     cron="30 3 * * *",
     job_timeout=300,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# The day's Bacs collection file (shared/services/directdebit/files.py), built in the
+# morning of each Bacs working day so a team leader can check and release it before
+# the Bacs input deadline. This light job only enqueues the day's build under the job id
+# "bacs-file-{day}" (shared/jobs/bacs_files.py); a processing day has one file in play.
+cron.register(
+    enqueue_todays_bacs_file,
+    queue_name="low",
+    cron="30 6 * * *",
+    job_timeout=60,
     ttl=6 * 3600,
     result_ttl=24 * 3600,
 )

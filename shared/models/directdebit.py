@@ -21,8 +21,10 @@ from shared.models.base import created_at_column, enum_type, utcnow
 
 class MandateStatus(enum.StrEnum):
     PENDING_SUBMISSION = "pending_submission"  # signed up, 0N not yet in a file
-    SUBMITTED = "submitted"  # 0N in a released Bacs file, no AUDDIS rejection yet
-    ACTIVE = "active"  # lodged in time: collections may be taken
+    SUBMITTED = "submitted"  # 0N in a built file waiting for release (withdrawn: back)
+    # The file carrying its 0N was released (an AUDDIS rejection later makes it failed);
+    # collections may go in any later processing day's file.
+    ACTIVE = "active"
     CANCELLED = "cancelled"
     FAILED = "failed"  # rejected by AUDDIS
 

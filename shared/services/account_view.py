@@ -156,6 +156,7 @@ class PlanView:
     by_direct_debit: bool
     next_due_date: date | None
     next_amount_pence: int | None
+    id: int | None = None  # for "set up a Direct Debit for this plan"
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class MandateView:
     reference: str
     status: str
     account_ending: str
+    id: int | None = None  # for the change and cancel links
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class PendingPlan:
     id: int
     status: ArrangementStatus
     total_pence: int
+    by_direct_debit: bool = False
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,7 @@ def _plan_view(row) -> PlanView:
         by_direct_debit=str(row.payment_route) == "direct_debit",
         next_due_date=row.next_due,
         next_amount_pence=None if row.next_amount is None else int(row.next_amount),
+        id=row.id,
     )
 
 
@@ -482,7 +486,12 @@ def _live_plans(account_id: int, today: date):
         if status == ArrangementStatus.ACTIVE and active is None:
             active = _plan_view(row)
         elif status in _WAITING and pending is None:
-            pending = PendingPlan(row.id, status, int(row.total_pence))
+            pending = PendingPlan(
+                row.id,
+                status,
+                int(row.total_pence),
+                by_direct_debit=str(row.payment_route) == "direct_debit",
+            )
         if row.invoice_id is not None:
             covered.add(row.invoice_id)
     return active, pending, frozenset(covered)
@@ -502,12 +511,13 @@ def _newest_mandate(column):
     )
 
 
-# The account with its newest live mandate (three lookups on mandates' account_id
+# The account with its newest live mandate (four lookups on mandates' account_id
 # index), so the page's head is one statement.
 _ACCOUNT_PAGE_HEAD = _LINKED_ACCOUNT.add_columns(
     _newest_mandate(Mandate.reference).label("mandate_reference"),
     _newest_mandate(Mandate.status).label("mandate_status"),
     _newest_mandate(Mandate.account_ending).label("mandate_account_ending"),
+    _newest_mandate(Mandate.id).label("mandate_id"),
 )
 
 
@@ -518,6 +528,7 @@ def _mandate_view(row) -> MandateView | None:
         reference=row.mandate_reference,
         status=MANDATE_STATUS_WORDS[MandateStatus(row.mandate_status)],
         account_ending=row.mandate_account_ending,
+        id=row.mandate_id,
     )
 
 

@@ -37,6 +37,7 @@ from shared.models import (
     RecoveryStage,
     StaffUser,
 )
+from shared.models.directdebit import LIVE_MANDATE_STATUSES
 from shared.money import format_gbp
 from shared.services import unallocated
 from shared.services.account_view import (
@@ -152,6 +153,8 @@ class MandateLine:
     status: str
     account_ending: str
     created_at: datetime
+    id: int | None = None  # for the change and cancel actions
+    live: bool = False  # pending, submitted or active: it can be changed or cancelled
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,9 @@ _ARRANGEMENTS = (
 )
 
 _MANDATES = (
-    sa.select(Mandate.reference, Mandate.status, Mandate.account_ending, Mandate.created_at)
+    sa.select(
+        Mandate.reference, Mandate.status, Mandate.account_ending, Mandate.created_at, Mandate.id
+    )
     .where(Mandate.account_id == _ACCOUNT_ID)
     .order_by(Mandate.id.desc())
 )
@@ -505,6 +510,8 @@ def case_page(
                 status=_words(r.status),
                 account_ending=r.account_ending,
                 created_at=r.created_at,
+                id=r.id,
+                live=r.status in LIVE_MANDATE_STATUSES,
             )
             for r in db.session.execute(_MANDATES, params)
         ],

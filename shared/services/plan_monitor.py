@@ -45,12 +45,15 @@ from shared import clock
 from shared.domain import holds as hold_rules
 from shared.domain.plan_monitoring import DUE, MISSED, PAID, PART_PAID, Assessment, assess
 from shared.extensions import db
+from shared.jobs.directdebit import sync_after_commit
 from shared.models import (
     AccountHold,
     Allocation,
     Arrangement,
     ArrangementDebt,
     ArrangementStatus,
+    Collection,
+    CollectionStatus,
     ContactEvent,
     DebtorAccount,
     Instalment,
@@ -233,6 +236,21 @@ def _readings(first_id: int, last_id: int) -> dict[int, list[_Reading]]:
     return by_plan
 
 
+def _collecting(instalment_ids: list[int]) -> set[int]:
+    """The instalments (of Direct Debit plans) with a collection scheduled or in a Bacs
+    file: not missed while it is under way (shared/domain/plan_monitoring.assess)."""
+    if not instalment_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Collection.instalment_id).where(
+                Collection.instalment_id.in_(instalment_ids),
+                Collection.status.in_([CollectionStatus.SCHEDULED, CollectionStatus.SUBMITTED]),
+            )
+        )
+    )
+
+
 def _monitor_page(
     plans: list[_Plan],
     on: date,
@@ -244,6 +262,8 @@ def _monitor_page(
     ids = [p.id for p in plans]
     paid = _paid(ids[0], ids[-1])
     readings = _readings(ids[0], ids[-1])
+    dd_plans = [p for p in plans if p.payment_route == PaymentRoute.DIRECT_DEBIT]
+    collecting = _collecting([r.id for p in dd_plans for r in readings.get(p.id, ())])
     changes: list[dict] = []
     actions = _Actions([], [], [], [])
     for plan in plans:
@@ -259,6 +279,7 @@ def _monitor_page(
             tolerance_days=tolerance,
             misses_to_break=to_break,
             reminded={r.sequence for r in instalments if r.reminded_at is not None},
+            collecting={r.sequence for r in instalments if r.id in collecting},
         )
         for state in assessment.instalments:
             reading = by_sequence[state.sequence]
@@ -520,6 +541,14 @@ def _record_skips_once(skips: list[_Skip]) -> None:
             already.add((skip.account_id, skip.summary))
 
 
+def _sync_direct_debits(ended: list[_Plan]) -> None:
+    """A Direct Debit plan that ended: its scheduled collections are cancelled by the
+    account's sync, queued once the page commits."""
+    accounts = {p.account_id for p in ended if p.payment_route == PaymentRoute.DIRECT_DEBIT}
+    if accounts:
+        sync_after_commit(accounts)
+
+
 def _end(plan_ids: list[int], status: ArrangementStatus, reason: str) -> set[int]:
     """Active -> status, conditionally: the ids of the plans that were still active."""
     if not plan_ids:
@@ -552,6 +581,7 @@ def _break(
     broken = [(plan, assessment) for plan, assessment in broken if plan.id in ended]
     if not broken:
         return 0
+    _sync_direct_debits([plan for plan, _ in broken])
     # The debts re-enter the recovery ladder at the stage they had when the plan began.
     wanted = {
         invoice_id: RecoveryStage(stage)
@@ -636,6 +666,7 @@ def _complete(
 ) -> int:
     """Active -> completed; adds the notices to `notices` for the caller to send."""
     ended = _end([p.id for p in completed], ArrangementStatus.COMPLETED, wording.PAID_IN_FULL)
+    _sync_direct_debits([p for p in completed if p.id in ended])
     for plan in completed:
         if plan.id not in ended:
             continue

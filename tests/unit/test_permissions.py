@@ -32,13 +32,16 @@ def test_an_officer_views_works_cases_and_requests_refunds_and_write_offs():
         P.RAISE_INVOICES,
         P.CHECK_INVOICES,
         P.IMPORT_INVOICES,
+        P.TAKE_DIRECT_DEBITS,
+        P.WORK_BACS_REPORTS,
     }
 
 
-def test_a_team_leader_can_do_everything_an_officer_can_and_approve_and_export_the_journal():
+def test_a_team_leader_can_do_what_an_officer_can_approve_export_and_release_bacs_files():
     assert permissions_for(StaffRole.TEAM_LEADER) == permissions_for(StaffRole.OFFICER) | {
         P.APPROVE,
         P.EXPORT_JOURNAL,
+        P.RELEASE_BACS_FILES,
     }
 
 

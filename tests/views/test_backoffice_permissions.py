@@ -186,6 +186,25 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.vat_rate_history": Expect("GET", ADMINS),
     # The matrix's account has no credit notes: past the permission check, not found.
     "backoffice.credit_note_pdf": Expect("GET", EVERY_ROLE, 404),
+    # Direct Debit instructions taken by an officer (the account has no mandate, so
+    # changing or cancelling one is past the permission check, then not found).
+    "backoffice.take_direct_debit_by_phone": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.record_paper_direct_debit": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.change_direct_debit": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.cancel_direct_debit": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    # Reports from Bacs and the returns queue (no report or advice exists: past the
+    # permission check, then not found).
+    "backoffice.bacs_reports": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.bacs_returns_queue": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.bacs_report": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.resolve_bacs_item": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    # The day's Bacs collection file (no file exists: past the permission check, then
+    # not found).
+    "backoffice.bacs_files": Expect("GET", frozenset({TEAM_LEADER})),
+    "backoffice.bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
+    "backoffice.download_bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
+    "backoffice.withdraw_bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
+    "backoffice.release_bacs_file": Expect("POST", frozenset({TEAM_LEADER}), 404),
 }
 
 
@@ -376,6 +395,10 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         "referral_id": referral.id,
         "arrangement_id": arrangement.id,
         "department_id": invoice.department_id,
+        "mandate_id": 1,  # no such mandate on the account
+        "report_id": 999999,  # no such Bacs report
+        "item_id": 999999,  # no such Bacs report item
+        "file_id": 999999,  # no such Bacs collection file
     }
     rule = RULES[endpoint]
     missing = rule.arguments - set(values)

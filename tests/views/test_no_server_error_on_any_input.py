@@ -56,8 +56,10 @@ from shared.models import (
     StaffRole,
 )
 from shared.models.base import utcnow
+from shared.models.directdebit import Mandate, MandateSource, MandateStatus, ModulusOutcome
 from shared.services import actors, journal, ledger, plans, portal_accounts
 from shared.services.actors import SYSTEM
+from shared.services.directdebit import bank_details
 from tests.bank_statement_world import a_line_waiting_for_an_officer
 from tests.conftest import make_config
 from tests.factories import make_account, make_department, make_portal_login, make_staff
@@ -184,6 +186,39 @@ def _journey(name: str, **state):
     return session_for
 
 
+def _direct_debit_answers(*, sealed: bool = False, sole_signatory: bool = False):
+    """The portal's Direct Debit sign-up answers so far (the bank details sealed)."""
+
+    def session_for(world) -> dict:
+        answers = {"account_id": world.account.id, "purpose": "invoices", "plan_id": None}
+        if sealed:
+            details = bank_details.BankDetails("089999", "66374958")
+            answers.update(holder_name="A SMITH", sealed=bank_details.seal(details))
+        if sole_signatory:
+            answers["sole_signatory"] = True
+        return {"direct_debit": answers}
+
+    return session_for
+
+
+def _bacs_item_waiting() -> tuple[int, int]:
+    """A report from Bacs whose one advice waits for an officer (no mandate has its
+    reference): (report id, item id)."""
+    import sqlalchemy as sa
+
+    from shared.extensions import db as _db
+    from shared.models import BacsReportItem
+    from shared.services.directdebit import returns
+    from tests.bacs_report_samples import Return, arudd
+
+    content = arudd([Return("ZZ0000000-01", "9.99", "0")])
+    report = returns.import_report(SYSTEM, "fuzz.xml", content)
+    item_id = _db.session.scalar(
+        sa.select(BacsReportItem.id).where(BacsReportItem.report_id == report.id)
+    )
+    return report.id, item_id
+
+
 def _quick_pay(world) -> dict:
     return {"quick_pay": {"account_id": world.account.id, "invoice_ids": [world.plannable.id]}}
 
@@ -222,6 +257,15 @@ HOW_TO_REACH: dict[str, Reach] = {
     "portal.plan_route": Reach(OWNER, session=_plan_answers),
     "portal.plan_check": Reach(OWNER, session=_plan_answers),
     "portal.plan_counter_offer": Reach(OWNER),
+    # Direct Debit: the world's account already has a live mandate (change, cancel).
+    "portal.direct_debit_start": Reach(OWNER),
+    "portal.direct_debit_bank_details": Reach(OWNER, session=_direct_debit_answers()),
+    "portal.direct_debit_authorise": Reach(OWNER, session=_direct_debit_answers(sealed=True)),
+    "portal.direct_debit_check": Reach(
+        OWNER, session=_direct_debit_answers(sealed=True, sole_signatory=True)
+    ),
+    "portal.direct_debit_change": Reach(OWNER),
+    "portal.direct_debit_cancel": Reach(OWNER),
     # The back office: a team leader for case work and approvals, an admin for staff
     # and policies, and the two half-signed-in steps of signing in.
     "backoffice.sign_in": Reach(SIGNED_OUT),
@@ -280,6 +324,17 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.invoice_draft_action": Reach(TEAM_LEADER, page="backoffice.invoice_draft"),
     "backoffice.check_invoice": Reach(OFFICER),
     "backoffice.journals": Reach(TEAM_LEADER),
+    "backoffice.take_direct_debit_by_phone": Reach(TEAM_LEADER),
+    "backoffice.record_paper_direct_debit": Reach(TEAM_LEADER),
+    "backoffice.change_direct_debit": Reach(TEAM_LEADER),
+    "backoffice.cancel_direct_debit": Reach(TEAM_LEADER),
+    "backoffice.bacs_reports": Reach(OFFICER),
+    "backoffice.resolve_bacs_item": Reach(OFFICER),
+    # The day's Bacs collection file: building (nothing is due in this world), and the
+    # world's built file released or withdrawn.
+    "backoffice.bacs_files": Reach(TEAM_LEADER),
+    "backoffice.release_bacs_file": Reach(TEAM_LEADER, page="backoffice.bacs_file"),
+    "backoffice.withdraw_bacs_file": Reach(TEAM_LEADER),
 }
 
 # POST routes deliberately not fuzzed here, each with the reason.
@@ -291,6 +346,8 @@ NOT_FUZZED: dict[str, str] = {}
 # for verification): the fields the form sends.
 FIELDS_WITHOUT_A_FORM: dict[str, list[str]] = {
     "backoffice.review_broken_plan": ["decision", "note", "reason"],
+    # The world's Bacs file is in play for the next processing day: no Build button.
+    "backoffice.bacs_files": [],
     "backoffice.reactivate_staff": [],
     "backoffice.approve_limit_change": [],
     "backoffice.reject_limit_change": [],
@@ -298,6 +355,8 @@ FIELDS_WITHOUT_A_FORM: dict[str, list[str]] = {
     "backoffice.verify_payment": ["entry_id"],
     # The world's draft is not waiting to be checked, so its page shows no buttons.
     "backoffice.check_invoice": ["version", "action", "note"],
+    # The account has a Direct Debit already, so the start page offers change and cancel.
+    "portal.direct_debit_start": ["purpose"],
 }
 
 # Query-string names the pages read, beyond those of the pages' own GET forms.
@@ -475,6 +534,7 @@ def build_world(db) -> World:
     world.values["import_id"], world.values["line_id"] = a_line_waiting_for_an_officer()
     # An invoice file from the finance system, queued (its status page).
     world.values["invoice_import_id"] = _queued_invoice_import()
+    world.values["report_id"], world.values["item_id"] = _bacs_item_waiting()
     # A day's journal to the general ledger, for its download.
     world.values["journal_id"] = journal.export_journal(
         TODAY - timedelta(days=1), SYSTEM, via=JournalVia.SCHEDULE
@@ -484,7 +544,54 @@ def build_world(db) -> World:
         InvoiceDraft, world.values["draft_id"]
     ).income_code_id
     world.values["credit_note_number"] = "CN99999999"
+    # A live Direct Debit on the account, for its change and cancel pages.
+    world.values["mandate_id"] = _mandate(db, account, owner)
+    world.values["next_mandate_id"] = world.values["mandate_id"] + 1
+    world.values["file_id"] = _bacs_file(db)
     return world
+
+
+def _bacs_file(db) -> int:
+    """A built Bacs collection file (its content is not read by these pages)."""
+    from shared.models import BacsFile, BacsFileStatus
+
+    row = BacsFile(
+        serial_number=1,
+        processing_day=TODAY + timedelta(days=1),
+        input_day=TODAY,
+        entry_day=TODAY + timedelta(days=2),
+        status=BacsFileStatus.BUILT,
+        file_name="bacs-fuzz.txt",
+        content="VOL1",
+        sha256="0" * 64,
+        instruction_count=0,
+        debit_count=1,
+        debit_total_pence=100,
+        credit_count=1,
+        credit_total_pence=100,
+        summary={"by_code": {"17": {"count": 1, "total_pence": 100}}, "held_back": []},
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _mandate(db, account, owner) -> int:
+    details = bank_details.BankDetails("089999", "66374958")
+    mandate = Mandate(
+        account_id=account.id,
+        reference=f"{account.reference}-01",
+        account_holder_name="A SMITH",
+        bank_details_encrypted=bank_details.seal(details),
+        account_ending=details.account_ending,
+        modulus_outcome=ModulusOutcome.VALID,
+        source=MandateSource.PORTAL,
+        status=MandateStatus.ACTIVE,
+        portal_user_id=owner.id,
+    )
+    db.session.add(mandate)
+    db.session.commit()
+    return mandate.id
 
 
 def _queued_invoice_import() -> int:

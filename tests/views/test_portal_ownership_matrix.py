@@ -112,6 +112,7 @@ def signed_in(outcome: Outcome, *, someone_else: Outcome | None = None) -> Expec
 
 ACCOUNT = "/account/{reference}"
 PLAN = "/account/{reference}/plan"
+DIRECT_DEBIT = "/account/{reference}/direct-debit"
 # The half-done link in the session was started by the owner's login: anyone else's
 # login is sent back to the start of the journey, not into the owner's.
 OWNERS_JOURNEY = signed_in(200, someone_else="/account/link")
@@ -185,6 +186,24 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("portal.plan_done", "GET"): theirs(PLAN + "/{plan_id}/counter-offer"),
     ("portal.plan_counter_offer", "GET"): theirs(200),
     ("portal.plan_counter_offer", "POST"): theirs(PLAN + "/{plan_id}/confirmation"),
+    # Direct Debit. The world's account has a live mandate, so the start page offers to
+    # change or cancel it, and "confirm" shows that mandate instead of making another.
+    ("portal.direct_debit_start", "GET"): theirs(200),
+    ("portal.direct_debit_start", "POST"): theirs(200),
+    ("portal.direct_debit_bank_details", "GET"): theirs(200),
+    ("portal.direct_debit_bank_details", "POST"): theirs(DIRECT_DEBIT + "/authorise"),
+    ("portal.direct_debit_authorise", "GET"): theirs(200),
+    ("portal.direct_debit_authorise", "POST"): theirs(DIRECT_DEBIT + "/check"),
+    ("portal.direct_debit_paper_form", "GET"): theirs(200),
+    ("portal.direct_debit_check", "GET"): theirs(200),
+    ("portal.direct_debit_check", "POST"): theirs(DIRECT_DEBIT + "/{mandate_id}/confirmation"),
+    ("portal.direct_debit_done", "GET"): theirs(200),
+    ("portal.direct_debit_change", "GET"): theirs(200),
+    ("portal.direct_debit_change", "POST"): theirs(
+        DIRECT_DEBIT + "/{next_mandate_id}/confirmation"
+    ),
+    ("portal.direct_debit_cancel", "GET"): theirs(200),
+    ("portal.direct_debit_cancel", "POST"): theirs(ACCOUNT),
 }
 
 # The account pages whose form, posted by someone linked to the account, changes it:
@@ -195,6 +214,8 @@ CHANGES_THE_ACCOUNT = {
     "portal.plan_statement",
     "portal.plan_check",
     "portal.plan_counter_offer",
+    "portal.direct_debit_change",
+    "portal.direct_debit_cancel",
 }
 
 
@@ -338,6 +359,20 @@ def _form(endpoint: str, people: People) -> dict:
         "portal.plan_route": {"route": "card"},
         "portal.plan_check": {},
         "portal.plan_counter_offer": {"decision": ACCEPT},
+        "portal.direct_debit_bank_details": {
+            "holder_name": "A Smith",
+            "sort_code": "10-79-99",
+            "account_number": "88837491",
+        },
+        "portal.direct_debit_authorise": {"sole_signatory": "yes"},
+        "portal.direct_debit_change": {
+            "holder_name": "A Smith",
+            "sort_code": "10-79-99",
+            "account_number": "88837491",
+            "sole_signatory": "yes",
+            "version": "1",
+        },
+        "portal.direct_debit_cancel": {"version": "1"},
     }
     return forms.get(endpoint, {})
 

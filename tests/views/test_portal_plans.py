@@ -183,13 +183,12 @@ def test_the_account_page_offers_no_new_plan_once_every_bill_is_in_one(db, signe
     assert page.select_one("#set-up-plan") is None
 
 
-def test_the_direct_debit_choice_says_honestly_that_online_sign_up_is_not_available_yet(
-    signed_in, debtor
-):
+def test_the_direct_debit_choice_says_it_is_set_up_online_after_sending_the_plan(signed_in, debtor):
     account, small, _, _ = debtor
     answer_up_to_start(signed_in, account, [small.id])
-    page = parse(signed_in.get(path(account, "how-to-pay")))
-    assert "You cannot set up a Direct Debit online yet" in text(page.select_one("main form"))
+    form = text(parse(signed_in.get(path(account, "how-to-pay"))).select_one("main form"))
+    assert "You cannot set up a Direct Debit online" not in form
+    assert "set up the Direct Debit online" in form
 
 
 # --- income and expenditure ------------------------------------------------------------

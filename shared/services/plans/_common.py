@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from shared import clock
 from shared.extensions import db
+from shared.jobs.directdebit import sync_after_commit
 from shared.models import (
     Arrangement,
     ArrangementStatus,
@@ -122,3 +123,6 @@ def activate(
         by_direct_debit=plan.payment_route == PaymentRoute.DIRECT_DEBIT,
     )
     notify(debtor, "plan_active", notice, f"plan-active:{plan.id}")
+    if plan.payment_route == PaymentRoute.DIRECT_DEBIT:
+        # The mandate's collections and advance notice, once this activation commits.
+        sync_after_commit([debtor.id])
