@@ -93,6 +93,34 @@ def logins_command() -> None:
                 f"reference {with_email.account_reference} and postcode {with_email.postcode}; "
                 "the security code arrives in the email viewer."
             )
+    _echo_direct_debits()
+
+
+def _echo_direct_debits() -> None:
+    """The demo accounts that show Direct Debit journeys (shared/demo/direct_debit.py)."""
+    from shared.demo import DEMO_PASSWORD, demo_direct_debits
+
+    dd = demo_direct_debits()
+    lines = []
+    if dd.sign_up_reference:
+        lines.append(
+            f"  Set one up online: account {dd.sign_up_reference} has a payment plan waiting "
+            f"for its Direct Debit; sign in at /sign-in as {dd.sign_up_email}"
+        )
+    if dd.active_reference:
+        lines.append(
+            f"  An active Direct Debit: account {dd.active_reference}; sign in at /sign-in "
+            f"as {dd.active_email}"
+        )
+    if dd.returns_reference:
+        lines.append(
+            f"  On the returns queue (back office, Bacs reports): account {dd.returns_reference}"
+        )
+    if lines:
+        click.echo("")
+        click.echo(f"Direct Debit (portal logins use the password {DEMO_PASSWORD}):")
+        for line in lines:
+            click.echo(line)
 
 
 @demo.command("code")

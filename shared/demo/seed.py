@@ -24,6 +24,7 @@ from werkzeug.security import generate_password_hash
 
 from shared import clock
 from shared.demo import catalogue
+from shared.demo import direct_debit as demo_direct_debit
 from shared.demo import plans as demo_plans
 from shared.demo.generate import (
     ACCOUNT_REFERENCE_PREFIX,
@@ -262,6 +263,24 @@ def seed_demo(
     # Bulk rows bypass the ORM hook that keeps the unallocated payments queue in step.
     counts["unallocated_credits"] = unallocated.backfill(from_entry_id=first_entry_id)
     db.session.commit()
+    # Last: the Direct Debit book is made by the real services, over the debtors and
+    # plans above (direct_debit.py), away from demo_bills' bills to pay.
+    bills = [bill.account_reference for bill in demo_bills()]
+    dd_counts = demo_direct_debit.seed_direct_debits(
+        debtors=debtors,
+        first_account_id=first_account_id,
+        last_account_id=counters.ids["debtor_accounts"] - 1,
+        rng=Random(f"demo-direct-debit:{seed}:{first_account_id}"),
+        today=today,
+        staff_ids=staff_ids,
+        avoid_account_ids=set(
+            db.session.scalars(
+                sa.select(DebtorAccount.id).where(DebtorAccount.reference.in_(bills))
+            )
+        ),
+    )
+    for table, n in dd_counts.items():
+        counts[table] = counts.get(table, 0) + n
     return counts
 
 
