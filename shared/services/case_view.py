@@ -23,6 +23,7 @@ from shared.models import (
     Arrangement,
     BreathingSpaceType,
     Channel,
+    Collection,
     ContactEvent,
     ContactKind,
     DebtorAccount,
@@ -50,6 +51,8 @@ from shared.services.account_view import (
     _invoice_rows,
     primary_address_lines,
 )
+from shared.services.directdebit import returns_queue
+from shared.services.directdebit.returns_queue import ItemRow
 
 PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -158,6 +161,18 @@ class MandateLine:
 
 
 @dataclass(frozen=True)
+class CollectionLine:
+    """A Direct Debit collection under one of the account's mandates."""
+
+    collection_date: date  # the entry day: the day the payer's bank is debited
+    amount_pence: int
+    transaction_code: str
+    status: str
+    mandate_reference: str
+    return_description: str | None
+
+
+@dataclass(frozen=True)
 class MessageLine:
     created_at: datetime
     channel: str
@@ -196,6 +211,9 @@ class CasePage:
     ledger_page: Page
     arrangements: list[ArrangementLine]
     mandates: list[MandateLine]
+    collections: list[CollectionLine]
+    # What Bacs reported about the account's mandates and collections, newest first.
+    bacs_items: list[ItemRow]
     messages: list[MessageLine]
     timeline: list[TimelineItem]
     timeline_page: Page
@@ -268,6 +286,23 @@ _MANDATES = (
     )
     .where(Mandate.account_id == _ACCOUNT_ID)
     .order_by(Mandate.id.desc())
+)
+
+# The newest collections first: what is coming, what was taken, what came back.
+COLLECTIONS_SHOWN = 12
+_COLLECTIONS = (
+    sa.select(
+        Collection.collection_date,
+        Collection.amount_pence,
+        Collection.transaction_code,
+        Collection.status,
+        Collection.return_description,
+        Mandate.reference,
+    )
+    .join(Mandate, Mandate.id == Collection.mandate_id)
+    .where(Mandate.account_id == _ACCOUNT_ID)
+    .order_by(Collection.collection_date.desc(), Collection.id.desc())
+    .limit(COLLECTIONS_SHOWN)
 )
 
 _MESSAGES = (
@@ -515,6 +550,18 @@ def case_page(
             )
             for r in db.session.execute(_MANDATES, params)
         ],
+        collections=[
+            CollectionLine(
+                collection_date=r.collection_date,
+                amount_pence=int(r.amount_pence),
+                transaction_code=r.transaction_code,
+                status=_words(r.status),
+                mandate_reference=r.reference,
+                return_description=r.return_description,
+            )
+            for r in db.session.execute(_COLLECTIONS, params)
+        ],
+        bacs_items=returns_queue.account_items(account_id, limit=10),
         messages=[
             MessageLine(
                 created_at=r.created_at,

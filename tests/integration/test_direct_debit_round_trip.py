@@ -23,6 +23,7 @@ from shared.models import (
     Channel,
     Collection,
     CollectionStatus,
+    DebtorAccount,
     Frequency,
     Instalment,
     Mandate,
@@ -34,6 +35,7 @@ from shared.models import (
 from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import actors, ledger, plans
 from shared.services.balances import account_balance
+from shared.services.case_view import case_page
 from shared.services.directdebit import collections, files, mandates, posting, returns
 from shared.services.errors import Conflict, InvalidRequest
 from tests import bacs_report_samples as samples
@@ -246,3 +248,26 @@ def test_an_indemnity_claim_reverses_the_collection_cancels_with_a_0c_and_waits_
         sa.select(Instalment).where(Instalment.arrangement_id == world["plan_id"])
     ).first()
     assert instalment.sequence == 1
+
+
+def test_the_case_page_shows_each_collection_and_what_bacs_reported(time_machine, db, world):
+    lodge_mandate(time_machine, db, world)
+    cycle = collect_first(time_machine, db, world)
+    move_to(time_machine, date(2026, 7, 2))
+    returns.import_report(
+        world["officer"],
+        "ARUDD-1.xml",
+        samples.arudd(
+            [samples.Return(world["reference"], "30.00", "0", cycle.processing_day)],
+            processing_day=date(2026, 7, 2),
+        ),
+    )
+    reference = db.session.get(DebtorAccount, world["account_id"]).reference
+    page = case_page(reference, clock.today())
+    shown = [(c.collection_date, c.amount_pence, c.transaction_code) for c in page.collections]
+    assert shown[-1] == (FIRST_ENTRY_DAY, INSTALMENT, "01")  # newest first: the first is last
+    assert any(c.transaction_code == "18" for c in page.collections)
+    returned = next(c for c in page.collections if c.collection_date == FIRST_ENTRY_DAY)
+    assert returned.status == "Returned" and returned.return_description
+    [item] = page.bacs_items
+    assert item.reason_words.startswith("Refer to payer")
