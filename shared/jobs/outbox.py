@@ -207,9 +207,12 @@ def enqueue_messages(
         for message_id in wanted:
             queued += _enqueue_one(queue, message_id)
     except (RedisError, OSError) as exc:
+        # A batch can be thousands of ids (a Bacs report's messages): name a few.
+        shown = ", ".join(map(str, wanted[:10])) + (", ..." if len(wanted) > 10 else "")
         logger.warning(
-            "could not enqueue outbox messages %s (%s: %s); the sweeper will send them",
-            wanted,
+            "could not enqueue %d outbox message(s) [%s] (%s: %s); the sweeper will send them",
+            len(wanted),
+            shown,
             type(exc).__name__,
             exc,
         )
