@@ -37,7 +37,6 @@ from shared.domain import holds as hold_rules
 from shared.domain.allocation import OpenItem, allocate_by_default, check_explicit
 from shared.extensions import db
 from shared.models import (
-    AccountHold,
     ActorType,
     Allocation,
     Arrangement,
@@ -55,6 +54,7 @@ from shared.models import (
 from shared.money import format_gbp
 from shared.services import unallocated
 from shared.services.actors import Actor
+from shared.services.allocation_targets import allocation_holds
 from shared.services.bank_statements import bulk
 from shared.services.bank_statements.lookups import chunks, outstanding_query
 from shared.services.errors import Conflict
@@ -97,22 +97,8 @@ class _Book:
             for invoice_id, account_id, pence, due in rows:
                 self.owed[account_id][invoice_id] = int(pence)
                 self.due[invoice_id] = due
-            for account_id, kind, invoice_id, starts, ends in db.session.execute(
-                sa.select(
-                    AccountHold.account_id,
-                    AccountHold.kind,
-                    AccountHold.invoice_id,
-                    AccountHold.starts_on,
-                    AccountHold.expires_on,
-                ).where(
-                    AccountHold.account_id.in_(chunk),
-                    AccountHold.lifted_at.is_(None),
-                    AccountHold.kind.in_(sorted(hold_rules.ALLOCATION_HOLDS)),
-                )
-            ):
-                self.holds[account_id].append(
-                    hold_rules.HoldInForce(kind.value, invoice_id, starts, ends)
-                )
+            for account_id, found in allocation_holds(chunk).items():
+                self.holds[account_id].extend(found)
             for account_id, invoice_id in db.session.execute(
                 sa.select(Arrangement.account_id, ArrangementDebt.invoice_id)
                 .join(Arrangement, Arrangement.id == ArrangementDebt.arrangement_id)

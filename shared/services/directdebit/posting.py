@@ -41,7 +41,6 @@ from shared import clock
 from shared.domain import holds as hold_rules
 from shared.extensions import db
 from shared.models import (
-    AccountHold,
     Allocation,
     ArrangementDebt,
     AuditLog,
@@ -63,6 +62,7 @@ from shared.models.base import utcnow
 from shared.money import format_gbp
 from shared.services import unallocated
 from shared.services.actors import SYSTEM
+from shared.services.allocation_targets import allocation_holds
 from shared.services.bank_statements import bulk
 from shared.services.bank_statements.lookups import chunks, outstanding_query
 
@@ -252,22 +252,9 @@ def _owed(invoice_ids: list[int]) -> dict[int, int]:
 def _held(account_ids: list[int], today: date) -> dict[int, frozenset[int] | set[int]]:
     """Per account, the invoices a default allocation leaves alone (disputed, queried);
     an account-wide hold is every invoice, written as the ALL marker set."""
-    holds: dict[int, list[hold_rules.HoldInForce]] = defaultdict(list)
+    holds: dict[int, list[hold_rules.HoldInForce]] = {}
     for chunk in chunks(account_ids):
-        for account_id, kind, invoice_id, starts, ends in db.session.execute(
-            sa.select(
-                AccountHold.account_id,
-                AccountHold.kind,
-                AccountHold.invoice_id,
-                AccountHold.starts_on,
-                AccountHold.expires_on,
-            ).where(
-                AccountHold.account_id.in_(chunk),
-                AccountHold.lifted_at.is_(None),
-                AccountHold.kind.in_(sorted(hold_rules.ALLOCATION_HOLDS)),
-            )
-        ):
-            holds[account_id].append(hold_rules.HoldInForce(kind.value, invoice_id, starts, ends))
+        holds.update(allocation_holds(chunk))
     if not holds:
         return {}
     invoices: dict[int, list[int]] = defaultdict(list)
