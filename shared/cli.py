@@ -453,6 +453,10 @@ def register_cli(app: Flask) -> None:
     from shared.cli_bacs import bacs
 
     app.cli.add_command(bacs)
+    from shared.cli_dunning import dunning, letters
+
+    app.cli.add_command(dunning)
+    app.cli.add_command(letters)
     # Beside `db upgrade`, which applies the same grants after migrating.
     from flask_migrate.cli import db as db_group
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shared.config_bacs import BACS_SETTINGS, bacs_config
+from shared.config_messages import MESSAGE_SETTINGS, messages_config
 from shared.config_types import (
     NEW_FERNET_KEY,
     ConfigError,
@@ -202,6 +203,7 @@ SETTINGS: tuple[Setting, ...] = (
         "GL suspense code: income of invoices with no income code, and what does not pair",
     ),
     *BACS_SETTINGS,
+    *MESSAGE_SETTINGS,
 )
 
 GL_CODE_SETTINGS = (
@@ -474,6 +476,7 @@ def load_config(environ: dict[str, str] | None = None, **overrides: object) -> d
         ),
         **{name: _gl_code(name, str(raw[name])) for name in GL_CODE_SETTINGS},
         **bacs_config(raw, app_env, secret),
+        **messages_config(raw, str(INSTANCE_DIR)),
         # Sessions: never readable by scripts, not sent cross-site; Secure
         # whenever we are not on the plain-HTTP local demo.
         "SESSION_COOKIE_HTTPONLY": True,

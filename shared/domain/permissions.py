@@ -50,6 +50,16 @@ class Permission(enum.StrEnum):
     WORK_BACS_REPORTS = "work_bacs_reports"
     # Build, check, withdraw and release the day's Bacs collection file.
     RELEASE_BACS_FILES = "release_bacs_files"
+    # Departments' recovery ladders, message templates and the base-rate table.
+    MANAGE_DUNNING = "manage_dunning"
+    # Preview and start a dunning run.
+    RUN_DUNNING = "run_dunning"
+    # Build, check, withdraw and release the day's print batch of letters.
+    RELEASE_PRINT_BATCHES = "release_print_batches"
+    # Send a letter, email or text from a template from the case; retry a failed one.
+    SEND_CORRESPONDENCE = "send_correspondence"
+    # Record a County Court judgment, an acknowledgement of a debt, a Letter of Claim reply.
+    RECORD_LEGAL_STEPS = "record_legal_steps"
 
 
 _OFFICER = frozenset(
@@ -66,13 +76,21 @@ _OFFICER = frozenset(
         Permission.IMPORT_INVOICES,
         Permission.TAKE_DIRECT_DEBITS,
         Permission.WORK_BACS_REPORTS,
+        Permission.RELEASE_PRINT_BATCHES,
+        Permission.SEND_CORRESPONDENCE,
+        Permission.RECORD_LEGAL_STEPS,
     }
 )
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "officer": _OFFICER,
     "team_leader": _OFFICER
-    | {Permission.APPROVE, Permission.EXPORT_JOURNAL, Permission.RELEASE_BACS_FILES},
+    | {
+        Permission.APPROVE,
+        Permission.EXPORT_JOURNAL,
+        Permission.RELEASE_BACS_FILES,
+        Permission.RUN_DUNNING,
+    },
     # Administrators manage people, not money: they can look at cases (to
     # answer a colleague's question) but never change one or approve anything.
     "admin": frozenset(
@@ -82,6 +100,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
             Permission.VIEW_CASES,
             Permission.MANAGE_PLAN_POLICY,
             Permission.MANAGE_FINANCE_SETTINGS,
+            Permission.MANAGE_DUNNING,
         }
     ),
     # Read-only: sees cases and the audit trail, changes nothing.

@@ -39,6 +39,16 @@ from shared.models.directdebit import (
     MandateStatus,
     ModulusOutcome,
 )
+from shared.models.dunning import (
+    DunningMove,
+    DunningPolicy,
+    DunningRun,
+    DunningRunStatus,
+    DunningStage,
+    Language,
+    MessageTemplate,
+    TemplateChannel,
+)
 from shared.models.gl_journals import (
     GlJournal,
     GlJournalEvent,
@@ -65,7 +75,22 @@ from shared.models.invoices import (
     VatRatePeriod,
 )
 from shared.models.ledger import CREDIT_KINDS, Allocation, EntryKind, LedgerEntry, PaymentMethod
-from shared.models.messaging import OutboxChannel, OutboxMessage, OutboxStatus
+from shared.models.legal import (
+    BaseRatePeriod,
+    ChargeKind,
+    CourtJudgment,
+    CourtJudgmentInvoice,
+    DebtAcknowledgement,
+    LatePaymentCharge,
+    LetterOfClaim,
+)
+from shared.models.letters import LetterDocument, PrintBatch, PrintBatchStatus
+from shared.models.messaging import (
+    MessagePurpose,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxStatus,
+)
 from shared.models.payments import (
     CHECKOUT_TRANSITIONS,
     CardCheckout,
@@ -215,4 +240,23 @@ __all__ = [
     "WebSessionEnd",
     "WebSessionKind",
     "postcode_key",
+    "DunningMove",
+    "DunningPolicy",
+    "DunningRun",
+    "DunningRunStatus",
+    "DunningStage",
+    "Language",
+    "MessageTemplate",
+    "TemplateChannel",
+    "BaseRatePeriod",
+    "ChargeKind",
+    "CourtJudgment",
+    "CourtJudgmentInvoice",
+    "DebtAcknowledgement",
+    "LatePaymentCharge",
+    "LetterOfClaim",
+    "LetterDocument",
+    "PrintBatch",
+    "PrintBatchStatus",
+    "MessagePurpose",
 ]

@@ -60,6 +60,10 @@ class DebtorAccount(db.Model):
     consent_email: Mapped[bool] = mapped_column(default=False)
     consent_sms: Mapped[bool] = mapped_column(default=False)
     consent_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    # "en" or "cy" (shared.models.Language; no CHECK, see migration 0027): letters,
+    # emails and texts go in Welsh where the debtor asked for Welsh and a template has
+    # a Welsh version (Welsh Language Standards).
+    language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
 
     vulnerable: Mapped[bool] = mapped_column(default=False)
     vulnerability_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -101,6 +101,9 @@ class Invoice(db.Model):
     purchase_order: Mapped[str | None] = mapped_column(sa.String(40))
     # The finance-system import that brought it in (none when raised here).
     import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice_imports.id"))
+    # A Late Payment Act charge is posted as an invoice of its own, naming the debt it
+    # was charged on (shared/models/legal.py LatePaymentCharge); never charged on itself.
+    charge_on_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     lines: Mapped[list[InvoiceLine]] = relationship(

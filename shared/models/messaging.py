@@ -35,6 +35,15 @@ class OutboxStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # withdrawn before sending (e.g. Breathing Space began)
 
 
+class MessagePurpose(enum.StrEnum):
+    """Why a message is sent, which decides the contact rules it meets
+    (shared/services/messages/rules.py)."""
+
+    COLLECTION = "collection"  # asks for payment: reminders, demands, the Letter of Claim
+    SERVICE = "service"  # tells the debtor something: receipts, plan decisions, notices
+    BREATHING_SPACE = "breathing_space"  # about the Breathing Space itself
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
 
@@ -45,6 +54,19 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str | None] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    # The HTML alternative of an email laid out from a template (None: text only).
+    html_body: Mapped[str | None] = mapped_column(sa.Text)
+    purpose: Mapped[MessagePurpose] = mapped_column(
+        enum_type(MessagePurpose, "message_purpose"),
+        default=MessagePurpose.SERVICE,
+        server_default=MessagePurpose.SERVICE.value,
+    )
+    # Not to be sent before this (naive UTC): a text deferred out of quiet hours.
+    not_before: Mapped[datetime | None] = mapped_column(sa.DateTime())
+    # The print batch a letter went out in (None: waiting for the next batch).
+    print_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("print_batches.id"), index=True
+    )
     payload: Mapped[dict | None] = mapped_column(sa.JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_type(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING

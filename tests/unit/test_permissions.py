@@ -34,14 +34,18 @@ def test_an_officer_views_works_cases_and_requests_refunds_and_write_offs():
         P.IMPORT_INVOICES,
         P.TAKE_DIRECT_DEBITS,
         P.WORK_BACS_REPORTS,
+        P.RELEASE_PRINT_BATCHES,
+        P.SEND_CORRESPONDENCE,
+        P.RECORD_LEGAL_STEPS,
     }
 
 
-def test_a_team_leader_can_do_what_an_officer_can_approve_export_and_release_bacs_files():
+def test_a_team_leader_can_do_what_an_officer_can_approve_export_release_files_and_run_dunning():
     assert permissions_for(StaffRole.TEAM_LEADER) == permissions_for(StaffRole.OFFICER) | {
         P.APPROVE,
         P.EXPORT_JOURNAL,
         P.RELEASE_BACS_FILES,
+        P.RUN_DUNNING,
     }
 
 
@@ -56,6 +60,7 @@ def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no
         P.VIEW_CASES,
         P.MANAGE_PLAN_POLICY,
         P.MANAGE_FINANCE_SETTINGS,
+        P.MANAGE_DUNNING,
     }
 
 
