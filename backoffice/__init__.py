@@ -12,6 +12,7 @@ from backoffice import (  # noqa: E402,F401
     bacs_files,
     bacs_reports,
     bank_statements,
+    base_rates,
     card_event_refusals,
     contact_details,
     contacts,

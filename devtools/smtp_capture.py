@@ -81,6 +81,9 @@ class Mailbox:
             "message_id": str(parsed.get("Message-ID", "")),
             # Line endings as the sender wrote them, not SMTP's CRLF.
             "body": (part.get_content() if part is not None else "").replace("\r\n", "\n"),
+            # The HTML alternative of a multipart/alternative email ("" when text only).
+            "content_type": parsed.get_content_type(),
+            "html": _html_part(parsed),
             # Attached files (an invoice PDF), so tests can read them back.
             "attachments": [
                 {
@@ -110,6 +113,11 @@ class Mailbox:
             wanted = to.strip().lower()
             found = (m for m in found if wanted in (r.lower() for r in m["rcpt_tos"]))
         return list(found)
+
+
+def _html_part(parsed) -> str:
+    part = parsed.get_body(preferencelist=("html",))
+    return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
 
 class CaptureHandler:

@@ -19,6 +19,8 @@ answers like Twilio, so the SDK behaves as it would in production:
   also on --viewer-port when given.
 - POST /_config/fail-next?count=N: the next N sends answer 503 (Twilio error 20500),
   to try the app's retry path.
+- --latency SECONDS: every send waits this long before answering, like the real API
+  over the internet (bench/bench_sms_throughput.py uses 0.02).
 
 Messages are kept in memory only: restarting the fake forgets them.
 """
@@ -83,6 +85,7 @@ class FakeTwilio:
         self.messages: deque[dict[str, Any]] = deque(maxlen=KEEP_IN_MEMORY)
         self.fail_next = 0
         self.callback_delay = 0.5
+        self.latency = 0.0
         self.tasks: set[asyncio.Task] = set()
 
     def authorised(self, request: web.Request) -> bool:
@@ -131,6 +134,8 @@ def _resource(state: FakeTwilio, message: dict[str, Any]) -> dict[str, Any]:
 
 async def create_message(request: web.Request) -> web.Response:
     state: FakeTwilio = request.app["state"]
+    if state.latency:
+        await asyncio.sleep(state.latency)
     if not state.authorised(request):
         return twilio_error(401, 20003, "Authenticate")
     if state.fail_next > 0:
@@ -339,11 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--callback-delay", type=float, default=0.5, help="seconds between status callbacks"
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each send waits before answering"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="twilio-fake %(levelname)s %(message)s")
     state = FakeTwilio(args.account_sid, args.auth_token, set(args.opted_out))
     state.callback_delay = args.callback_delay
+    state.latency = args.latency
     sockets = [_listen(args.host, args.port)]
     if args.viewer_port:
         sockets.append(_listen(args.host, args.viewer_port))

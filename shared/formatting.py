@@ -9,9 +9,29 @@ from shared.money import format_gbp
 
 __all__ = ["format_gbp", "long_date", "london_time", "london_day"]
 
+# Month names in Welsh, for letters and messages to debtors who asked for Welsh
+# (not the locale's: the servers run in English).
+_WELSH_MONTHS = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
 
-def long_date(day: date) -> str:
-    """31 January 2026: no leading zero, month in full, as GOV.UK writes dates."""
+
+def long_date(day: date, language: str = "en") -> str:
+    """31 January 2026 (or 31 Ionawr 2026 in Welsh): no leading zero, month in full,
+    as GOV.UK writes dates."""
+    if language == "cy":
+        return f"{day.day} {_WELSH_MONTHS[day.month - 1]} {day.year}"
     return f"{day.day} {day:%B %Y}"
 
 

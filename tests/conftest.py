@@ -97,11 +97,11 @@ def make_config(database_url: str, **overrides):
     owner = owner_url(database_url)
     if owner is not None:
         overrides.setdefault("MIGRATION_DATABASE_URL", owner)
+    overrides.setdefault("REDIS_URL", TEST_REDIS_URL)
     return load_config(
         environ={},
         APP_ENV="test",
         DATABASE_URL=database_url,
-        REDIS_URL=TEST_REDIS_URL,
         SECRET_KEY="test-secret-key-not-for-production",
         **overrides,
     )

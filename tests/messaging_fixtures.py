@@ -229,15 +229,18 @@ def outbox_app(database_url, outbox_redis_url, mailbox, sms_fake):
 
 
 def run_outbox_jobs(app) -> None:
-    """Run every job queued on the outbox queue with a real RQ worker, in this process."""
+    """Run every job queued for the outbox with a real RQ worker, in this process: the
+    single-row jobs and the batches a big commit is sent in (shared/jobs/outbox_batch.py)."""
     from rq import Queue, SimpleWorker
 
     from shared.jobs.outbox import OUTBOX_QUEUE
+    from shared.jobs.outbox_batch import BATCH_QUEUE
     from shared.jobs.queues import redis_connection
 
     connection = redis_connection(str(app.config["REDIS_URL"]))
     try:
-        worker = SimpleWorker([Queue(OUTBOX_QUEUE, connection=connection)], connection=connection)
+        queues = [Queue(name, connection=connection) for name in (OUTBOX_QUEUE, BATCH_QUEUE)]
+        worker = SimpleWorker(queues, connection=connection)
         worker.work(burst=True, logging_level="WARNING")
     finally:
         connection.close()

@@ -522,7 +522,12 @@ class _Replay:
         # The plans' mandates and the first batch collect in the past fortnight: the
         # rejections and cancellations pick among the others.
         self.protected = {p.account_id for p in plans}
-        waiting = next((p for p in plans if p.email and p.may_email), None)
+        # Someone with an email address to sign in with, best one we also email (the
+        # contact rules keep a preference for post); else the last, as `demo logins`
+        # suggests a login for the first plan account's bill.
+        waiting = next((p for p in plans if p.email and p.may_email), None) or next(
+            (p for p in reversed(plans) if p.email), None
+        )
         if waiting is not None:
             plans.remove(waiting)
         first = _invoice_payers(first_id, last_id, start, self.day(ARUDD_DAY + 1))

@@ -26,6 +26,7 @@ from shared import clock
 from shared.demo import catalogue
 from shared.demo import direct_debit as demo_direct_debit
 from shared.demo import plans as demo_plans
+from shared.demo import recovery as demo_recovery
 from shared.demo.generate import (
     ACCOUNT_REFERENCE_PREFIX,
     INVOICE_NUMBER_PREFIX,
@@ -280,6 +281,14 @@ def seed_demo(
         ),
     )
     for table, n in dd_counts.items():
+        counts[table] = counts.get(table, 0) + n
+    # Then the recovery ladder: templates, ladders and today's run (recovery.py).
+    recovery_counts = demo_recovery.seed_recovery(
+        first_account_id=first_account_id,
+        last_account_id=counters.ids["debtor_accounts"] - 1,
+        today=today,
+    )
+    for table, n in recovery_counts.items():
         counts[table] = counts.get(table, 0) + n
     return counts
 

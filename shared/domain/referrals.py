@@ -6,7 +6,11 @@ put bailiffs on a doorstep, so it is refused, saying why, for any debt whose
 recovery must wait: the debtor has died (an officer deals with the estate), is in
 Breathing Space (no enforcement or agent action at all), a hold covers the debt,
 an active arrangement covers it (the debtor is paying as agreed), it is already
-referred, or nothing is owed on it.
+referred, nothing is owed on it, or it is statute-barred (shared.domain.limitation).
+Each destination has its own step first (shared.domain.pre_action): an individual's
+debts go to legal only after a Letter of Claim and the 30 days to reply to it, with
+no reply waiting for an officer; a debt goes to an enforcement agent only with a
+County Court judgment for it.
 
 The pack's CSV row is built here too, so its fixed column order and the way
 amounts and dates are written are tested without a database.
@@ -14,10 +18,12 @@ amounts and dates are written are tested without a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from shared.domain import pre_action
 from shared.domain.holds import HoldInForce, in_force, recovery_paused
 
 ENFORCEMENT_AGENT, LEGAL = "enforcement_agent", "legal"
@@ -61,6 +67,8 @@ class Debt:
     outstanding_pence: int
     recovery_stage: str  # a RecoveryStage value
     in_active_arrangement: bool = False
+    statute_barred_since: date | None = None  # shared.domain.limitation.barred_since
+    covered_by_judgment: bool = False  # a County Court judgment names it
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class Debtor:
     deceased: bool
     in_breathing_space: bool  # by the account's own Breathing Space dates
     holds: tuple[HoldInForce, ...] = ()
+    is_person: bool = False  # an individual (or sole trader): the Pre-Action Protocol applies
+    claim_letters: tuple[pre_action.ClaimLetter, ...] = ()
 
 
 def _covering(holds: Iterable[HoldInForce], invoice_id: int, on: date) -> list[HoldInForce]:
@@ -90,8 +100,11 @@ def _account_wide(debtor: Debtor, on: date) -> str | None:
     return None
 
 
-def why_not_referable(debt: Debt, debtor: Debtor, on: date) -> str | None:
-    """Why this debt may not be referred on `on`, in words for the officer (None: it may)."""
+def why_not_referable(
+    debt: Debt, debtor: Debtor, on: date, destination: str | None = None
+) -> str | None:
+    """Why this debt may not be referred on `on` (to `destination`, if given), in words
+    for the officer (None: it may)."""
     account_wide = _account_wide(debtor, on)
     if account_wide:
         return account_wide
@@ -114,17 +127,40 @@ def why_not_referable(debt: Debt, debtor: Debtor, on: date) -> str | None:
             f"Invoice {debt.number} is covered by an active arrangement: "
             "cancel or break the arrangement first."
         )
+    if debt.statute_barred_since is not None:
+        return (
+            f"Invoice {debt.number} is statute-barred since "
+            f"{debt.statute_barred_since:%-d %B %Y}: it cannot be pursued through the courts."
+        )
+    if destination == ENFORCEMENT_AGENT and not debt.covered_by_judgment:
+        return (
+            f"Invoice {debt.number} has no County Court judgment recorded: an enforcement "
+            "agent can only act on a judgment, so record it on the Legal page first."
+        )
+    if destination == LEGAL and debtor.is_person:
+        return pre_action.legal_account_problem(
+            debtor.claim_letters
+        ) or pre_action.legal_debt_problem(debt.number, debt.due_date, debtor.claim_letters, on)
     return None
 
 
-def referral_problems(debts: Sequence[Debt], debtor: Debtor, on: date) -> list[str]:
-    """Every reason the chosen debts may not be referred together (empty: they may)."""
+def referral_problems(
+    debts: Sequence[Debt], debtor: Debtor, on: date, destination: str | None = None
+) -> list[str]:
+    """Every reason the chosen debts may not be referred together (to `destination`,
+    if given) (empty: they may)."""
     if not debts:
         return ["Select at least one invoice with something outstanding to refer."]
     account_wide = _account_wide(debtor, on)
     if account_wide:
         return [account_wide]
-    return [why for debt in debts if (why := why_not_referable(debt, debtor, on))]
+    if destination == LEGAL and debtor.is_person:
+        # Said once, not once per invoice.
+        before_legal = pre_action.legal_account_problem(debtor.claim_letters)
+        if before_legal:
+            others = [why_not_referable(debt, debtor, on) for debt in debts]
+            return [why for why in others if why] + [before_legal]
+    return [why for debt in debts if (why := why_not_referable(debt, debtor, on, destination))]
 
 
 def pounds(pence: int) -> str:
@@ -177,3 +213,29 @@ def pack_row(
         "referring_officer": officer,
     }
     return {column: values[column] for column in PACK_COLUMNS}
+
+
+# The pack goes to a solicitor or an enforcement agent: it carries no health or
+# vulnerability notes (UK GDPR special category data; an agent has no need of them).
+# Vulnerability is recorded as a vulnerability review hold (its timeline entries begin
+# "Vulnerability review hold"; older data has "Vulnerability recorded: ..." notes), and
+# a Breathing Space's type says whether it is for a mental health crisis. A Breathing
+# Space itself is kept (it stops enforcement) without its type or its reason.
+_VULNERABILITY = re.compile(r"^\s*vulnerab", re.IGNORECASE)
+_BREATHING_SPACE = re.compile(r"^\s*breathing space", re.IGNORECASE)
+_SPACE_TYPE = re.compile(r"\s*\((?:standard|mental health crisis)\)", re.IGNORECASE)
+_TREATMENT = re.compile(r":?\s*(?:the\s+)?crisis treatment ended.*$", re.IGNORECASE)
+_HEALTH_WORDS = re.compile(r"mental health|crisis treatment", re.IGNORECASE)
+
+
+def pack_history_entry(summary: str, detail: str | None) -> tuple[str, str | None] | None:
+    """A timeline entry as the pack's contact history carries it: None to leave it out
+    (a vulnerability note), or the summary and detail with health details taken out."""
+    if _VULNERABILITY.match(summary or ""):
+        return None
+    if _BREATHING_SPACE.match(summary or ""):
+        words = _TREATMENT.sub("", _SPACE_TYPE.sub("", summary))
+        if _HEALTH_WORDS.search(words):
+            words = "Breathing Space recorded"
+        return words, None  # the officer's reason may describe the debtor's health
+    return summary, detail

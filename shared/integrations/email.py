@@ -4,10 +4,16 @@ Locally and in tests the same code talks to the SMTP capture
 (devtools/smtp_capture.py) because SMTP_HOST/SMTP_PORT point at it. Every
 failure becomes an EmailError whose `transient` flag tells the outbox job
 whether trying again later can help.
+
+An email with an HTML version (a template email: OutboxMessage.html_body) goes as
+multipart/alternative: the plain text first, then the HTML inside a small council
+layout (`html_document`) with inline styles only, since mail clients drop style
+sheets. Readers who block HTML, and screen readers, get the same words either way.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -25,6 +31,63 @@ CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
 # (filename, content type such as "application/pdf", content)
 Attachment = tuple[str, str, bytes]
+
+
+_FONT = "font-family: Arial, Helvetica, sans-serif"
+_LAYOUT = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+</head>
+<body style="margin: 0; padding: 0; background-color: #f3f2f1;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
+style="background-color: #f3f2f1;">
+<tr><td align="center" style="padding: 0;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
+style="max-width: 640px;">
+<tr><td style="background-color: #0b0c0c; padding: 16px 24px;">
+<p style="margin: 0; {font}; font-size: 24px; line-height: 1.25; font-weight: bold; \
+color: #ffffff;">{council}</p>
+</td></tr>
+<tr><td style="background-color: #ffffff; padding: 24px; {font}; font-size: 19px; \
+line-height: 1.5; color: #0b0c0c; border-bottom: 10px solid #1d70b8;">
+<h1 style="margin: 0 0 20px 0; {font}; font-size: 27px; line-height: 1.25; \
+color: #0b0c0c;">{title}</h1>
+{content}
+</td></tr>
+<tr><td style="padding: 16px 24px; {font}; font-size: 16px; line-height: 1.5; \
+color: #505a5f;">
+<p style="margin: 0;">{footer}</p>
+</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+"""
+_FOOTER = {
+    "en": "This email was sent by {council}.",
+    "cy": "Anfonwyd yr e-bost hwn gan {council}.",
+}
+
+
+def html_document(content_html: str, *, title: str, council: str, lang: str = "en") -> str:
+    """The HTML part of an email: `content_html` (already HTML-safe, e.g.
+    message_templates.as_html) in the council's layout, every style inline, the
+    language set for screen readers; the title and council name are escaped here."""
+    lang = lang if lang in _FOOTER else "en"
+    council_text = html_lib.escape(council or "")
+    # Paragraphs from as_html carry no style: give them the body text's spacing.
+    content = content_html.replace("<p>", '<p style="margin: 0 0 20px 0;">')
+    return _LAYOUT.replace("{font}", _FONT).format(
+        lang=lang,
+        title=html_lib.escape(title),
+        council=council_text,
+        content=content,
+        footer=_FOOTER[lang].format(council=council_text),
+    )
 
 
 class EmailError(Exception):
@@ -60,6 +123,7 @@ class EmailClient:
         password: str = "",
         starttls: bool = False,
         timeout: float = SMTP_TIMEOUT_SECONDS,
+        council_name: str = "",
     ) -> None:
         if not from_address:
             raise ValueError("a From address is required")
@@ -70,13 +134,14 @@ class EmailClient:
         self.password = password
         self.starttls = starttls
         self.timeout = timeout
+        self.council_name = council_name
         # Message-IDs in the sender's own domain, not this machine's host name.
         self.domain = parseaddr(from_address)[1].rpartition("@")[2] or None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **kwargs: Any) -> EmailClient:
         """Build from app config (SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD,
-        SMTP_STARTTLS, MAIL_FROM)."""
+        SMTP_STARTTLS, MAIL_FROM; COUNCIL_NAME heads HTML emails)."""
         return cls(
             str(config["SMTP_HOST"]),
             int(config["SMTP_PORT"]),
@@ -84,13 +149,23 @@ class EmailClient:
             username=str(config.get("SMTP_USERNAME") or ""),
             password=str(config.get("SMTP_PASSWORD") or ""),
             starttls=bool(config.get("SMTP_STARTTLS")),
+            council_name=str(config.get("COUNCIL_NAME") or ""),
             **kwargs,
         )
 
     def build(
-        self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: Sequence[Attachment] = (),
+        *,
+        html: str | None = None,
+        lang: str = "en",
     ) -> EmailMessage:
-        """The message as it will be sent (raises EmailError for an unusable address or subject)."""
+        """The message as it will be sent (raises EmailError for an unusable address or
+        subject): plain text, or multipart/alternative when `html` (HTML-safe content,
+        laid out by html_document) is given, then any attachments."""
         if "@" not in parseaddr(to)[1]:
             raise EmailError(f"not an email address: {to!r}", transient=False)
         message = EmailMessage()
@@ -103,6 +178,11 @@ class EmailClient:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.domain)
         message.set_content(body)
+        if html:
+            message.add_alternative(
+                html_document(html, title=subject, council=self.council_name, lang=lang),
+                subtype="html",
+            )
         for filename, content_type, content in attachments:
             maintype, _, subtype = content_type.partition("/")
             message.add_attachment(
@@ -113,10 +193,20 @@ class EmailClient:
             )
         return message
 
-    def send(self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()) -> str:
-        """Send a plain-text email, with any attachments (filename, content type, bytes);
-        returns its Message-ID header (with the angle brackets)."""
-        message = self.build(to, subject, body, attachments)
+    def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: Sequence[Attachment] = (),
+        *,
+        html: str | None = None,
+        lang: str = "en",
+    ) -> str:
+        """Send an email (plain text, with an HTML alternative when `html` is given),
+        with any attachments (filename, content type, bytes); returns its Message-ID
+        header (with the angle brackets)."""
+        message = self.build(to, subject, body, attachments, html=html, lang=lang)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -13,6 +13,7 @@ from rq import cron
 
 from shared.jobs.bacs_files import enqueue_todays_bacs_file
 from shared.jobs.directdebit import enqueue_todays_posting, enqueue_todays_sync
+from shared.jobs.dunning import enqueue_todays_dunning_run
 from shared.jobs.invoice_imports import sweep_queued_imports
 from shared.jobs.invoice_schedules import enqueue_todays_periodic_invoices
 from shared.jobs.journal import enqueue_yesterdays_journal
@@ -20,6 +21,7 @@ from shared.jobs.maintenance import heartbeat
 from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
 from shared.jobs.plan_monitor import enqueue_todays_plan_monitor
+from shared.jobs.print_batches import enqueue_todays_print_batch
 from shared.jobs.web_sessions import delete_old_web_sessions
 
 HEARTBEAT_INTERVAL_SECONDS = 60
@@ -153,5 +155,32 @@ cron.register(
     cron="30 6 * * *",
     job_timeout=60,
     ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# The recovery ladder's daily run (shared/services/dunning/runs.py) for the departments
+# whose policy is automatic, at 07:00 UTC on working days: after the Direct Debit posting
+# and the plan monitor (a payment or plan in overnight is not chased), before the print
+# batch is built. This light job only enqueues the day's run under the job id
+# "dunning-run-{YYYYMMDD}" (shared/jobs/dunning.py); a run moves and sends once per date.
+cron.register(
+    enqueue_todays_dunning_run,
+    queue_name="low",
+    cron="0 7 * * 1-5",
+    job_timeout=60,
+    ttl=6 * 3600,
+    result_ttl=24 * 3600,
+)
+
+# The day's print batch of letters (shared/services/messages/print_batches.py) at 16:00 in
+# England on working days: registered at 15:00 and 16:00 UTC, and the light job enqueues
+# only once it is 16:00 in England, under the job id "print-batch-{YYYYMMDD}"
+# (shared/jobs/print_batches.py), so the day's batch is built once, summer or winter.
+cron.register(
+    enqueue_todays_print_batch,
+    queue_name="low",
+    cron="0 15,16 * * 1-5",
+    job_timeout=60,
+    ttl=3600,
     result_ttl=24 * 3600,
 )

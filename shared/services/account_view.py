@@ -689,9 +689,12 @@ def primary_address_lines(account_id: int) -> list[str]:
     return address.lines() if address is not None else []
 
 
-def _entry_words(kind: EntryKind, amount: int, method, number: str | None) -> str:
+def _entry_words(
+    kind: EntryKind, amount: int, method, number: str | None, reason: str | None = None
+) -> str:
     if kind == EntryKind.INVOICE:
-        return f"Invoice {number}"
+        # A Late Payment Act charge's reason names the debt it was charged on.
+        return f"Invoice {number}: {reason}" if reason else f"Invoice {number}"
     if kind == EntryKind.PAYMENT:
         return f"Payment: {METHOD_WORDS[PaymentMethod(method)]}" if method else "Payment"
     if kind == EntryKind.CREDIT_NOTE:
@@ -717,6 +720,7 @@ def statement(portal_user_id: int, reference: str) -> Statement | None:
             LedgerEntry.amount_pence,
             LedgerEntry.method,
             Invoice.number,
+            LedgerEntry.reason,
         )
         .outerjoin(Invoice, Invoice.id == LedgerEntry.invoice_id)
         .where(LedgerEntry.account_id == account.id)
@@ -730,7 +734,7 @@ def statement(portal_user_id: int, reference: str) -> Statement | None:
         lines.append(
             StatementLine(
                 date=r.effective_date,
-                description=_entry_words(EntryKind(r.kind), amount, r.method, r.number),
+                description=_entry_words(EntryKind(r.kind), amount, r.method, r.number, r.reason),
                 debit_pence=amount if amount > 0 else 0,
                 credit_pence=-amount if amount < 0 else 0,
                 balance_pence=running,

@@ -53,6 +53,7 @@ from shared.services.account_view import (
 )
 from shared.services.directdebit import returns_queue
 from shared.services.directdebit.returns_queue import ItemRow
+from shared.services.legal.summary import LegalSummary, legal_summary, statute_barred_words
 
 PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -219,6 +220,8 @@ class CasePage:
     timeline_page: Page
     # Money on the account allocated to no invoice (from the unallocated payments queue).
     unallocated_pence: int = 0
+    # Letters of Claim, judgments, statute-barred debts (shared.services.legal.summary).
+    legal: LegalSummary | None = None
 
 
 # --- statements, built once ----------------------------------------------------------
@@ -505,6 +508,7 @@ def case_page(
     ledger, ledger_where = _ledger(account_id, max(ledger_page, 1))
     timeline, timeline_where = _timeline(account_id, max(timeline_page, 1))
     params = {"account_id": account_id}
+    legal = legal_summary(account_id, today)
     return CasePage(
         account=CaseAccount(
             id=account_id,
@@ -522,7 +526,9 @@ def case_page(
             consent_email=bool(row.consent_email),
             consent_sms=bool(row.consent_sms),
         ),
-        flags=flags_for(row, today) + hold_flags(account_id, today),
+        flags=flags_for(row, today)
+        + hold_flags(account_id, today)
+        + [Flag("Statute-barred", "purple", statute_barred_words(i)) for i in legal.statute_barred],
         recovery_stage=stage,
         oldest_debt=_oldest(open_invoices, today),
         open_invoices=open_invoices,
@@ -576,4 +582,5 @@ def case_page(
         timeline=timeline,
         timeline_page=timeline_where,
         unallocated_pence=unallocated.account_total(account_id),
+        legal=legal,
     )

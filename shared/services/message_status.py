@@ -66,12 +66,14 @@ def apply_sms_status(sid: str, status: str, error_code: int | None) -> str:
         )
         event.outbox_message_id = message.id
         if error_code == OPTED_OUT:
-            _record_opt_out(message.account_id)
+            record_opt_out(message.account_id)
     db.session.commit()
     return "failed"
 
 
-def _record_opt_out(account_id: int) -> None:
+def record_opt_out(account_id: int) -> None:
+    """The person replied STOP: no more texts until they agree again (consent_sms
+    false, which the contact rules read), on the timeline and the audit log; no commit."""
     account = db.session.get(DebtorAccount, account_id)
     if account is None or not account.consent_sms:
         return

@@ -58,6 +58,7 @@ from shared.models import (
     DebtorAccount,
     Instalment,
     Invoice,
+    MessagePurpose,
     OutboxMessage,
     PaymentRoute,
 )
@@ -401,7 +402,8 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
                 missed_dedupe_key(reading.id),
             )
             for plan, reading, owed in to_remind
-        ]
+        ],
+        purpose=MessagePurpose.COLLECTION,
     )
     for plan, reading, _ in to_remind:
         counts.reminders += 1
@@ -411,10 +413,8 @@ def _act(actions: _Actions, on: date, to_break: int, counts: MonitorCounts) -> N
             wording.payment_missed(
                 plan.id, reading.sequence, reading.amount_pence, reading.due_date
             ),
-            detail=(
-                wording.MISSED_REMINDER_SENT
-                if written.get(missed_dedupe_key(reading.id)) is not None
-                else wording.NO_WAY_TO_REACH
+            detail=wording.reminder_detail(
+                written.get(missed_dedupe_key(reading.id)), wording.MISSED_REMINDER_SENT
             ),
         )
     if reminded:
@@ -727,17 +727,16 @@ def _remind_due(due_soon, accounts, held_back) -> int:
                 due_dedupe_key(reading.id),
             )
             for plan, reading, owed in fresh
-        ]
+        ],
+        purpose=MessagePurpose.COLLECTION,
     )
     for plan, reading, owed in fresh:
         record_timeline(
             plan.account_id,
             SYSTEM,
             wording.payment_due_reminder(plan.id, reading.sequence, owed, reading.due_date),
-            detail=(
-                wording.DUE_REMINDER_SENT
-                if written.get(due_dedupe_key(reading.id)) is not None
-                else wording.NO_WAY_TO_REACH
+            detail=wording.reminder_detail(
+                written.get(due_dedupe_key(reading.id)), wording.DUE_REMINDER_SENT
             ),
         )
     return len(fresh)

@@ -1,7 +1,8 @@
 """The pack sent with a referral: one zip of
 - statement.pdf: the referred invoices and everything applied to them, as they stood
   when referred (same branding and renderer as the debtor's own statement);
-- contact-history.csv: the account's timeline up to and including the referral;
+- contact-history.csv: the account's timeline up to and including the referral, without
+  health or vulnerability notes (shared.domain.referrals.pack_history_entry);
 - referral.csv: the fixed-column row an agent's or solicitor's system loads
   (shared.domain.referrals.PACK_COLUMNS), exactly as it was when referred.
 
@@ -20,7 +21,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from shared import clock, pdf
-from shared.domain.referrals import PACK_COLUMNS
+from shared.domain.referrals import PACK_COLUMNS, pack_history_entry
 from shared.extensions import db
 from shared.models import (
     Allocation,
@@ -96,7 +97,8 @@ def _up_to(referral: EnforcementReferral):
 
 
 def contact_history_csv(referral: EnforcementReferral) -> bytes:
-    """The account's timeline, oldest first, up to the entry that recorded the referral."""
+    """The account's timeline, oldest first, up to the entry that recorded the referral,
+    leaving out vulnerability notes and a Breathing Space's health details."""
     rows = db.session.execute(
         sa.select(
             ContactEvent.occurred_at,
@@ -117,12 +119,13 @@ def contact_history_csv(referral: EnforcementReferral) -> bytes:
             [
                 f"{r.occurred_at:%Y-%m-%d %H:%M}",
                 CONTACT_KIND_WORDS[ContactKind(r.kind)],
-                r.summary,
-                r.detail or "",
+                kept[0],
+                kept[1] or "",
                 r.outcome or "",
                 r.full_name or ("Debtor (portal)" if r.portal_user_id else "System"),
             ]
             for r in rows
+            if (kept := pack_history_entry(r.summary, r.detail)) is not None
         ),
     )
 

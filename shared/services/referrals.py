@@ -3,7 +3,9 @@ office reads about referrals.
 
 A referral is one transaction: it locks the debtor account row (as the ledger does,
 so a payment cannot land half way through), checks every chosen debt against
-shared.domain.referrals, moves each to its referred stage, keeps the referral with
+shared.domain.referrals (statute-barred debts, and the Letter of Claim or County Court
+judgment each destination needs first: shared.services.legal), moves each to its
+referred stage, keeps the referral with
 the CSV row sent to the agent, and writes a timeline entry and an audit row with the
 stages before and after. Refused referrals change nothing.
 """
@@ -25,7 +27,9 @@ from shared.models import (
     Arrangement,
     ArrangementDebt,
     ArrangementStatus,
+    CourtJudgmentInvoice,
     DebtorAccount,
+    DebtorKind,
     EnforcementReferral,
     EnforcementReferralInvoice,
     Invoice,
@@ -40,6 +44,7 @@ from shared.services.account_view import RECOVERY_STAGE_WORDS
 from shared.services.actors import Actor
 from shared.services.errors import Forbidden, InvalidRequest, NotFound
 from shared.services.history import record_audit, record_timeline
+from shared.services.legal import limitation, pre_action
 from shared.services.unit_of_work import use_case
 
 MAX_NOTE = 2000
@@ -108,14 +113,16 @@ _DEBTS = (
         Invoice.recovery_stage,
         (Invoice.total_pence - _ALLOCATED).label("outstanding"),
         _ARRANGED.label("arranged"),
+        sa.exists().where(CourtJudgmentInvoice.invoice_id == Invoice.id).label("judgment"),
     )
     .where(Invoice.account_id == sa.bindparam("account_id"))
     .order_by(Invoice.due_date, Invoice.id)
 )
 
 
-def _debts(account_id: int) -> list[tuple[rules.Debt, str]]:
+def _debts(account_id: int, today: date) -> list[tuple[rules.Debt, str]]:
     """Every invoice on the account as the rules see it, with its description."""
+    barred = limitation.barred_since_by_invoice(account_id, today)
     return [
         (
             rules.Debt(
@@ -125,6 +132,8 @@ def _debts(account_id: int) -> list[tuple[rules.Debt, str]]:
                 outstanding_pence=int(r.outstanding),
                 recovery_stage=RecoveryStage(r.recovery_stage).value,
                 in_active_arrangement=bool(r.arranged),
+                statute_barred_since=barred.get(r.id),
+                covered_by_judgment=bool(r.judgment),
             ),
             r.description,
         )
@@ -137,6 +146,8 @@ def _debtor(account: DebtorAccount, on: date) -> rules.Debtor:
         deceased=bool(account.deceased),
         in_breathing_space=account.in_breathing_space(on),
         holds=tuple(holds.holds_in_force(account.id, on)),
+        is_person=account.kind == DebtorKind.PERSON,
+        claim_letters=pre_action.claim_letters(account.id),
     )
 
 
@@ -158,7 +169,7 @@ def referral_options(account_id: int, today: date) -> list[ReferralOption]:
             else RECOVERY_STAGE_WORDS[RecoveryStage(debt.recovery_stage)],
             blocked=rules.why_not_referable(debt, debtor, today),
         )
-        for debt, description in _debts(account_id)
+        for debt, description in _debts(account_id, today)
         if debt.outstanding_pence > 0 and debt.recovery_stage not in rules.REFERRED_STAGE_WORDS
     ]
 
@@ -221,7 +232,7 @@ def refer_for_enforcement(
         db.session.commit()  # nothing written: this just ends the lock
         return ReferralResult(earlier, created=False)
 
-    every = {debt.invoice_id: debt for debt, _ in _debts(account_id)}
+    every = {debt.invoice_id: debt for debt, _ in _debts(account_id, today)}
     if invoice_ids is None:
         chosen = [
             d
@@ -233,7 +244,7 @@ def refer_for_enforcement(
         if any(i not in every for i in wanted):
             raise ReferralRefused(["Select invoices on this account."])
         chosen = [every[i] for i in wanted]
-    problems = rules.referral_problems(chosen, _debtor(account, today), today)
+    problems = rules.referral_problems(chosen, _debtor(account, today), today, destination)
     if problems:
         raise ReferralRefused(problems)
 

@@ -18,6 +18,7 @@ from shared.models import (
     BacsFileStatus,
     BacsReport,
     BacsReportItem,
+    Channel,
     Collection,
     CollectionStatus,
     ContactEvent,
@@ -131,7 +132,13 @@ def make_world(
     pence: int = 2500,
 ) -> World:
     officer = make_staff(role=StaffRole.OFFICER)
-    account = make_account(email=email, consent_email=email is not None)
+    # Prefers email where there is one: the contact rules keep a preference for post
+    # even when the debtor agreed to email (shared/domain/contact_rules.py).
+    account = make_account(
+        email=email,
+        consent_email=email is not None,
+        preferred_channel=Channel.EMAIL if email else Channel.POST,
+    )
     department = make_department()
     invoice = ledger.raise_invoice(
         account_id=account.id,

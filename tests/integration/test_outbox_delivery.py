@@ -20,7 +20,7 @@ from shared.app import create_app
 from shared.extensions import db
 from shared.integrations.email import EmailError
 from shared.integrations.sms import SmsClient
-from shared.jobs import outbox
+from shared.jobs import outbox, outbox_batch
 from shared.jobs.queues import QUEUE_NAMES, redis_connection
 from shared.models import (
     AuditLog,
@@ -347,11 +347,12 @@ def test_committing_a_message_enqueues_its_id_after_the_commit_and_not_before(ou
     assert job.args == (message_id,)
 
 
-def test_many_messages_in_one_commit_each_get_one_job_with_retries(outbox_app):
-    # A batch job (the plan monitor) commits hundreds of notices at once: they are
-    # enqueued in pipelines, each with its own job id, retry policy and timeout.
+def test_many_messages_in_one_commit_go_in_batch_jobs_below_the_security_codes(outbox_app):
+    # A batch job (the plan monitor, a dunning run) commits hundreds of notices at
+    # once: they go in batch jobs of up to BATCH_SIZE ids on BATCH_QUEUE, in one
+    # pipeline, and nothing is put on "high" in front of the next security code.
     ids = []
-    for n in range(outbox.ENQUEUE_CHUNK + 3):
+    for n in range(outbox_batch.BATCH_SIZE * 2 + 3):
         message = OutboxMessage(
             channel=OutboxChannel.SMS,
             template="test_message",
@@ -362,6 +363,26 @@ def test_many_messages_in_one_commit_each_get_one_job_with_retries(outbox_app):
         db.session.flush()
         ids.append(message.id)
     db.session.commit()
+
+    assert queued_ids(outbox_app) == []
+    batch_queue = Queue(outbox.BATCH_QUEUE, connection=outbox.outbox_redis(outbox_app))
+    jobs = [Job.fetch(jid, connection=batch_queue.connection) for jid in batch_queue.job_ids]
+    assert [len(job.args[0]) for job in jobs] == [100, 100, 3]
+    assert sorted(i for job in jobs for i in job.args[0]) == ids
+    assert jobs[0].id == f"outbox-batch-{ids[0]}-{ids[99]}"
+    assert jobs[0].func_name == "shared.jobs.outbox_batch.deliver_batch"
+    assert jobs[0].timeout == outbox_batch.BATCH_JOB_TIMEOUT_SECONDS
+
+
+def test_a_few_messages_in_one_commit_each_get_one_job_with_retries_on_high(outbox_app):
+    ids = [add_message(OutboxChannel.SMS) for _ in range(2)]
+    three = [
+        OutboxMessage(channel=OutboxChannel.SMS, template="t", recipient=MOBILE, body="Hi")
+        for _ in range(outbox_batch.BATCH_MIN - 1)
+    ]
+    db.session.add_all(three)
+    db.session.commit()
+    ids += [m.id for m in three]
 
     assert sorted(queued_ids(outbox_app)) == sorted(f"outbox-{i}" for i in ids)
     job = Job.fetch(f"outbox-{ids[-1]}", connection=outbox.outbox_redis(outbox_app))

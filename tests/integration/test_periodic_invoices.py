@@ -14,6 +14,7 @@ from shared.domain.vat import VatRate
 from shared.extensions import db
 from shared.models import (
     AuditLog,
+    Channel,
     ContactEvent,
     IncomeCode,
     Invoice,
@@ -74,7 +75,11 @@ def department(db):
 
 @pytest.fixture
 def account(db):
-    return make_account(email="tenant@example.com", consent_email=True)
+    # Prefers email: the contact rules keep a preference for post even when the debtor
+    # agreed to email (shared/domain/contact_rules.py), and this tenant chose email.
+    return make_account(
+        email="tenant@example.com", consent_email=True, preferred_channel=Channel.EMAIL
+    )
 
 
 def request_for(department, **changes) -> schedules.ScheduleRequest:

@@ -112,6 +112,31 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.account_referrals": Expect("GET", EVERY_ROLE),
     "backoffice.refer_to_enforcement": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
     "backoffice.referral_pack": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    # Before court and enforcement: everyone who sees cases sees the Legal page; officers
+    # and team leaders record (the matrix's letter does not exist: past the check, 404).
+    "backoffice.legal_steps": Expect("GET", EVERY_ROLE),
+    "backoffice.record_judgment": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.record_acknowledgement": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.record_claim_reply": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.resolve_claim_reply": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    # Officer-sent correspondence and the message log: everyone who sees cases reads the
+    # logs; officers and team leaders send and retry. Writing without a template chosen,
+    # or sending an empty form, goes back to choosing; the matrix has no message (404).
+    "backoffice.choose_correspondence": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.write_correspondence": Expect(
+        "GET",
+        frozenset({OFFICER, TEAM_LEADER}),
+        "/backoffice/accounts/{reference}/correspondence/new",
+    ),
+    "backoffice.send_correspondence": Expect(
+        "POST",
+        frozenset({OFFICER, TEAM_LEADER}),
+        "/backoffice/accounts/{reference}/correspondence/new",
+    ),
+    "backoffice.correspondence_sent": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.account_messages": Expect("GET", EVERY_ROLE),
+    "backoffice.message_log_page": Expect("GET", EVERY_ROLE),
+    "backoffice.retry_message": Expect("POST", frozenset({OFFICER, TEAM_LEADER}), 404),
     "backoffice.lift_hold": Expect(
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/accounts/{reference}/holds"
     ),
@@ -184,6 +209,23 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.set_income_code_status": Expect("POST", ADMINS, 302),
     "backoffice.edit_payment_terms": Expect("GET", ADMINS),
     "backoffice.vat_rate_history": Expect("GET", ADMINS),
+    # The recovery ladder (anyone who sees cases may look; administrators change it)
+    # and the message templates (the matrix has none: past the check, not found).
+    "backoffice.dunning_ladder": Expect("GET", EVERY_ROLE),
+    "backoffice.edit_dunning_policy": Expect("GET", ADMINS),
+    "backoffice.message_templates": Expect("GET", ADMINS),
+    "backoffice.new_message_template": Expect("GET", ADMINS),
+    "backoffice.edit_message_template": Expect("GET", ADMINS, 404),
+    # Posted with nothing: the templates page says the form had expired or what it added.
+    "backoffice.install_message_template_defaults": Expect(
+        "POST", ADMINS, "/backoffice/admin/message-templates"
+    ),
+    # The Late Payment Act base-rate table: read by all who see cases, kept by admins.
+    "backoffice.base_rates": Expect("GET", EVERY_ROLE),
+    # Posted empty: the page again with the field errors.
+    "backoffice.add_base_rate": Expect("POST", ADMINS),
+    # Posted without a rate: back to the table saying so.
+    "backoffice.remove_base_rate": Expect("POST", ADMINS, "/backoffice/legal/base-rates"),
     # The matrix's account has no credit notes: past the permission check, not found.
     "backoffice.credit_note_pdf": Expect("GET", EVERY_ROLE, 404),
     # Direct Debit instructions taken by an officer (the account has no mandate, so
@@ -200,11 +242,26 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.resolve_bacs_item": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
     # The day's Bacs collection file (no file exists: past the permission check, then
     # not found).
+    # Dunning runs: team leaders preview and start them. The matrix has no run (past the
+    # check, not found); "Run now" posted empty goes back to the page saying so.
+    "backoffice.dunning_runs": Expect("GET", frozenset({TEAM_LEADER})),
+    "backoffice.dunning_run": Expect("GET", frozenset({TEAM_LEADER}), 404),
+    "backoffice.start_dunning_run": Expect(
+        "POST", frozenset({TEAM_LEADER}), "/backoffice/dunning-runs"
+    ),
     "backoffice.bacs_files": Expect("GET", frozenset({TEAM_LEADER})),
     "backoffice.bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
     "backoffice.download_bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
     "backoffice.withdraw_bacs_file": Expect("GET", frozenset({TEAM_LEADER}), 404),
     "backoffice.release_bacs_file": Expect("POST", frozenset({TEAM_LEADER}), 404),
+    # The daily print batch of letters (no batch exists: past the permission check, then
+    # not found); a letter's PDF for the case timeline (no such letter).
+    "backoffice.print_batches_page": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
+    "backoffice.print_batch": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.download_print_batch": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.withdraw_print_batch": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.release_print_batch": Expect("POST", frozenset({OFFICER, TEAM_LEADER}), 404),
+    "backoffice.letter_pdf": Expect("GET", EVERY_ROLE, 404),
 }
 
 
@@ -393,12 +450,18 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         "hold_id": hold.id,
         "number": invoice.number,
         "referral_id": referral.id,
+        "letter_id": 999999,  # no such Letter of Claim
         "arrangement_id": arrangement.id,
         "department_id": invoice.department_id,
+        "message_id": 999999,  # no such outbox message
         "mandate_id": 1,  # no such mandate on the account
         "report_id": 999999,  # no such Bacs report
         "item_id": 999999,  # no such Bacs report item
         "file_id": 999999,  # no such Bacs collection file
+        "batch_id": 999999,  # no such print batch
+        "which": "pdf",  # a print batch's merged PDF (or its manifest)
+        "template_id": 999999,  # no such message template
+        "run_id": 999999,  # no such dunning run
     }
     rule = RULES[endpoint]
     missing = rule.arguments - set(values)

@@ -169,7 +169,7 @@ def test_the_case_page_shows_messages_with_their_status(officer_client, case):
 
     messages = next(t for t in page.select("table") if "Latest messages" in text(t.caption))
     row = text(messages.select_one("tbody tr"))
-    assert "Text message" in row and "reminder" in row and "Failed" in row and "Unreachable" in row
+    assert "Text message" in row and "Reminder" in row and "Failed" in row and "Unreachable" in row
 
 
 def test_the_timeline_is_newest_first_and_names_who_did_each_thing(officer_client, case):

@@ -300,6 +300,10 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.record_crisis_end": Reach(TEAM_LEADER),
     "backoffice.verify_payment": Reach(TEAM_LEADER),
     "backoffice.refer_to_enforcement": Reach(TEAM_LEADER),
+    "backoffice.record_judgment": Reach(TEAM_LEADER),
+    "backoffice.record_acknowledgement": Reach(TEAM_LEADER),
+    "backoffice.record_claim_reply": Reach(TEAM_LEADER),
+    "backoffice.resolve_claim_reply": Reach(TEAM_LEADER),
     "backoffice.approve_request": Reach(TEAM_LEADER, page="backoffice.approval_queue"),
     "backoffice.reject_request": Reach(TEAM_LEADER, page="backoffice.approval_queue"),
     # The officer who asked is the one who may withdraw.
@@ -317,6 +321,22 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.set_income_code_status": Reach(ADMIN, page="backoffice.edit_income_code"),
     "backoffice.edit_payment_terms": Reach(ADMIN),
     "backoffice.vat_rate_history": Reach(ADMIN),
+    # The recovery ladder and message templates: an administrator's.
+    "backoffice.edit_dunning_policy": Reach(ADMIN),
+    "backoffice.new_message_template": Reach(ADMIN),
+    "backoffice.edit_message_template": Reach(ADMIN),
+    "backoffice.install_message_template_defaults": Reach(
+        ADMIN, page="backoffice.message_templates"
+    ),
+    # Officer-sent correspondence (the world has no officer templates, so the journey's
+    # forms are posted as their fields) and a retry from the case's message log.
+    "backoffice.choose_correspondence": Reach(TEAM_LEADER),
+    "backoffice.write_correspondence": Reach(TEAM_LEADER),
+    "backoffice.send_correspondence": Reach(TEAM_LEADER),
+    "backoffice.retry_message": Reach(TEAM_LEADER, page="backoffice.account_messages"),
+    # The Late Payment Act base-rate table: an administrator's.
+    "backoffice.add_base_rate": Reach(ADMIN, page="backoffice.base_rates"),
+    "backoffice.remove_base_rate": Reach(ADMIN),
     # Invoices: the team leader raised the world's draft; an officer checks.
     "backoffice.raise_invoice": Reach(TEAM_LEADER),
     "backoffice.edit_invoice_draft": Reach(TEAM_LEADER),
@@ -335,6 +355,13 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.bacs_files": Reach(TEAM_LEADER),
     "backoffice.release_bacs_file": Reach(TEAM_LEADER, page="backoffice.bacs_file"),
     "backoffice.withdraw_bacs_file": Reach(TEAM_LEADER),
+    # The print batch of letters: the world's built batch released or withdrawn (building
+    # again returns it).
+    "backoffice.print_batches_page": Reach(TEAM_LEADER),
+    "backoffice.release_print_batch": Reach(TEAM_LEADER, page="backoffice.print_batch"),
+    "backoffice.withdraw_print_batch": Reach(TEAM_LEADER),
+    # A dunning run for the date previewed (any date typed; a future one is refused).
+    "backoffice.start_dunning_run": Reach(TEAM_LEADER),
 }
 
 # POST routes deliberately not fuzzed here, each with the reason.
@@ -346,13 +373,23 @@ NOT_FUZZED: dict[str, str] = {}
 # for verification): the fields the form sends.
 FIELDS_WITHOUT_A_FORM: dict[str, list[str]] = {
     "backoffice.review_broken_plan": ["decision", "note", "reason"],
+    # "Run now" shows only under a preview (a GET with the date).
+    "backoffice.start_dunning_run": ["run_date"],
     # The world's Bacs file is in play for the next processing day: no Build button.
     "backoffice.bacs_files": [],
+    # The world's print batch is in play: no Build button.
+    "backoffice.print_batches_page": [],
     "backoffice.reactivate_staff": [],
     "backoffice.approve_limit_change": [],
     "backoffice.reject_limit_change": [],
     "backoffice.record_crisis_end": ["treatment_ended_on", "space_ends_on"],
     "backoffice.verify_payment": ["entry_id"],
+    # Every seeded base rate has taken effect: no rate has a Remove button.
+    "backoffice.remove_base_rate": ["rate_id"],
+    # No officer template in this world: the journey's forms are not shown.
+    "backoffice.choose_correspondence": ["template", "channel"],
+    "backoffice.write_correspondence": ["template", "channel", "note", "edit"],
+    "backoffice.send_correspondence": ["template", "channel", "note", "submission_key"],
     # The world's draft is not waiting to be checked, so its page shows no buttons.
     "backoffice.check_invoice": ["version", "action", "note"],
     # The account has a Direct Debit already, so the start page offers change and cancel.
@@ -522,6 +559,7 @@ def build_world(db) -> World:
         "approval_id": approval.id,
         "hold_id": hold.id,
         "referral_id": referral.id,
+        "letter_id": _letter_of_claim(db, account),
         "arrangement_id": proposed.id,
         "plan_id": offered.id,
         "department_id": department.id,
@@ -548,7 +586,57 @@ def build_world(db) -> World:
     world.values["mandate_id"] = _mandate(db, account, owner)
     world.values["next_mandate_id"] = world.values["mandate_id"] + 1
     world.values["file_id"] = _bacs_file(db)
+    world.values["batch_id"], world.values["which"] = _print_batch(db), "pdf"
+    # A message template, for its edit page.
+    world.values["template_id"] = _message_template(db)
+    world.values["run_id"] = 999999  # no dunning run: its page is not found
+    # A text that failed for good, for the message log's Retry.
+    world.values["message_id"] = _failed_text(db, account)
     return world
+
+
+def _message_template(db) -> int:
+    """An English letter template (the recovery ladder's stages name templates)."""
+    from shared.models import Language, MessageTemplate, TemplateChannel
+
+    template = MessageTemplate(
+        key="fuzz.letter",
+        channel=TemplateChannel.LETTER,
+        language=Language.ENGLISH,
+        name="Fuzz",
+        subject="About {account_reference}",
+        body="Dear {debtor_name}",
+    )
+    db.session.add(template)
+    db.session.commit()
+    return template.id
+
+
+def _failed_text(db, account) -> int:
+    from shared.models import OutboxChannel, OutboxMessage, OutboxStatus
+
+    row = OutboxMessage(
+        account_id=account.id,
+        channel=OutboxChannel.SMS,
+        template="plan_missed_payment",
+        recipient=account.mobile_phone,
+        body="Fuzz",
+        status=OutboxStatus.FAILED,
+        last_error="Twilio undelivered: error 30003",
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _print_batch(db) -> int:
+    """A built print batch (no files: its downloads are not found)."""
+    from shared.models import PrintBatch, PrintBatchStatus
+
+    row = PrintBatch(batch_date=TODAY, status=PrintBatchStatus.BUILT, letter_count=0)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 def _bacs_file(db) -> int:
@@ -598,6 +686,22 @@ def _queued_invoice_import() -> int:
     from shared.services.invoice_import import importer
 
     return importer.submit_file(b"customer_id\n", file_name="fuzz.csv", actor=SYSTEM).import_id
+
+
+def _letter_of_claim(db, account) -> int:
+    """A Letter of Claim posted to the account: its reply and dealt-with forms."""
+    from shared.models import LetterOfClaim
+
+    letter = LetterOfClaim(
+        account_id=account.id,
+        amount_pence=1_000,
+        written_on=TODAY - timedelta(days=41),
+        posted_on=TODAY - timedelta(days=40),
+        respond_by=TODAY - timedelta(days=10),
+    )
+    db.session.add(letter)
+    db.session.commit()
+    return letter.id
 
 
 def _invoice_schedule(db, account, department, officer) -> int:

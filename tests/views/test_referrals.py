@@ -2,7 +2,9 @@
 referred stage, the referral is on the timeline and in the audit log, and its pack
 (statement PDF, contact history, the agent's CSV row) can be downloaded again. Debts
 on hold, in Breathing Space, of someone who has died, in an active arrangement,
-already referred or paid are refused with nothing changed."""
+already referred or paid are refused with nothing changed. (What each destination
+needs first, a Letter of Claim or a County Court judgment, and statute-barred debts:
+tests/integration/test_legal_referral_gates.py.)"""
 
 from __future__ import annotations
 
@@ -25,10 +27,13 @@ from shared.models import (
     BreathingSpaceType,
     ContactEvent,
     ContactKind,
+    CourtJudgment,
+    CourtJudgmentInvoice,
     DebtorAccount,
     EnforcementReferral,
     Frequency,
     Invoice,
+    LetterOfClaim,
     PaymentMethod,
     PaymentRoute,
     PortalUser,
@@ -53,9 +58,38 @@ def officer(client, db):
     return person
 
 
+def _pre_action_steps_taken(db, account, invoices):
+    """What referral needs first: a Letter of Claim posted to the debtor more than 30 days
+    ago (legal), and a County Court judgment for both invoices (an enforcement agent)."""
+    db.session.add(
+        LetterOfClaim(
+            account_id=account.id,
+            amount_pence=15_950,
+            written_on=TODAY - timedelta(days=42),
+            posted_on=TODAY - timedelta(days=41),
+            respond_by=TODAY - timedelta(days=11),
+        )
+    )
+    judgment = CourtJudgment(
+        account_id=account.id,
+        court="County Court Money Claims Centre",
+        claim_number="K12AB345",
+        judgment_date=TODAY - timedelta(days=5),
+        amount_pence=15_950,
+        recorded_by_staff_id=make_staff(role=StaffRole.OFFICER).id,
+    )
+    db.session.add(judgment)
+    db.session.flush()
+    db.session.add_all(
+        CourtJudgmentInvoice(judgment_id=judgment.id, invoice_id=i.id) for i in invoices
+    )
+    db.session.commit()
+
+
 @pytest.fixture
 def debts(db):
-    """An account owing £99.50 on an old invoice (£20.50 of £120 paid) and £60 on a newer one."""
+    """An account owing £99.50 on an old invoice (£20.50 of £120 paid) and £60 on a newer
+    one, with a Letter of Claim posted and a judgment recorded for both."""
     account = make_account(surname="Archer", email="jane@example.com", mobile_phone="07700 900982")
     department = make_department()
     invoices = [
@@ -71,7 +105,7 @@ def debts(db):
         )
         for number, due, pence in (
             ("INV00000301", TODAY - timedelta(days=60), 12_000),
-            ("INV00000302", TODAY - timedelta(days=20), 6_000),
+            ("INV00000302", TODAY - timedelta(days=45), 6_000),
         )
     ]
     ledger.record_payment(
@@ -81,6 +115,7 @@ def debts(db):
         actor=SYSTEM,
         external_reference="cheque:100200",
     )
+    _pre_action_steps_taken(db, account, invoices)
     return account, invoices
 
 

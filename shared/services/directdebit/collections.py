@@ -49,6 +49,7 @@ from shared.models import (
     Invoice,
     Mandate,
     MandateStatus,
+    OutboxChannel,
     PaymentRoute,
 )
 from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
@@ -393,7 +394,12 @@ def _history(account, mandate, made, decision, notice) -> None:
         noun = "collection" if len(decision.cancel) == 1 else "collections"
         parts.append(f"{len(decision.cancel)} {noun} cancelled ({'; '.join(reasons)})")
     if notice is not None:
-        parts.append(f"advance notice sent by {notices.channel(account).value}")
+        how = notices.channel(account)
+        parts.append(
+            "advance notice queued for the print batch"
+            if how == OutboxChannel.LETTER
+            else f"advance notice sent by {how.value}"
+        )
     summary = "Direct Debit: " + ", ".join(parts) if parts else "Direct Debit codes corrected"
     detail = (
         "\n".join(f"{c.collection_date:%d/%m/%Y}: {format_gbp(c.amount_pence)}" for c in made)

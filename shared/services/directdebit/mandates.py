@@ -242,7 +242,7 @@ def _sent_words(channel: OutboxChannel | None) -> str:
     if channel == OutboxChannel.EMAIL:
         return "confirmation emailed"
     if channel == OutboxChannel.LETTER:
-        return "confirmation queued to be posted"
+        return "confirmation queued for the print batch"
     return "no confirmation sent: there is no email or postal address on file"
 
 

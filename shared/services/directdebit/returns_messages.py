@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import current_app
 
+from shared.models import MessagePurpose
 from shared.money import format_gbp
 from shared.services.notifications import Message
 
@@ -56,8 +57,13 @@ def returned(
         f"Your Direct Debit of {amount} due {due:%d/%m/%Y} was returned unpaid by your bank. "
         f"You still owe it: {_contact()}."
     )
+    # It asks the payer to pay: a collection message (not in Breathing Space, capped).
     return Message(
-        "dd_payment_returned", "Your Direct Debit payment was returned", "\n\n".join(lines), sms
+        "dd_payment_returned",
+        "Your Direct Debit payment was returned",
+        "\n\n".join(lines),
+        sms,
+        purpose=MessagePurpose.COLLECTION,
     )
 
 

@@ -157,7 +157,7 @@ def _how_sent(channel: OutboxChannel | None) -> str:
     if channel == OutboxChannel.EMAIL:
         return "emailed to the debtor with the invoice attached"
     if channel == OutboxChannel.LETTER:
-        return "queued to be posted to the debtor"
+        return "queued for the print batch, to be posted to the debtor"
     return "not sent: there is no email address or postal address on file"
 
 

@@ -72,10 +72,15 @@ def post_invoice(
     income_code_id: int | None = None,
     purchase_order: str | None = None,
     raised_by_staff_id: int | None = None,
+    charge_on_invoice_id: int | None = None,
+    reason: str | None = None,
+    summary: str | None = None,
 ) -> Invoice:
     """raise_invoice's work without the commit, for use cases that issue an invoice
     together with other changes in one transaction (issuing a checked draft).
-    `raised_by_staff_id` is who raised it when that is not the actor posting it."""
+    `raised_by_staff_id` is who raised it when that is not the actor posting it. A
+    Late Payment Act charge names the debt (`charge_on_invoice_id`), gives its ledger
+    entry a `reason` and its own timeline `summary`."""
     # Stored the way the public types them back to us, so lookups are exact.
     number = "".join((number or "").split()).upper()
     if not number:
@@ -131,6 +136,7 @@ def post_invoice(
         income_code_id=income_code_id,
         purchase_order=purchase_order,
         lines=invoice_lines,
+        charge_on_invoice_id=charge_on_invoice_id,
     )
     db.session.add(invoice)
     db.session.flush()
@@ -141,9 +147,12 @@ def post_invoice(
         actor,
         invoice_id=invoice.id,
         effective_date=issue_date,
+        reason=reason,
     )
     record_timeline(
-        account.id, actor, f"Invoice {number} raised for {format_gbp(invoice.total_pence)}"
+        account.id,
+        actor,
+        summary or f"Invoice {number} raised for {format_gbp(invoice.total_pence)}",
     )
     record_audit(
         actor,

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from shared.clock import today, utcnow
+from shared.clock import utcnow
 from shared.domain import contact_rules
 from shared.domain.message_templates import as_html, fill
 from shared.extensions import db
@@ -71,7 +71,7 @@ def compose_many(items: Sequence[Outgoing], *, at: datetime | None = None) -> li
     """Write each message the rules allow; `at` is naive UTC (default now)."""
     at = at or utcnow()
     moment = rules.aware(at)
-    on = today()
+    on = moment.date()  # the day in England at `at` (Breathing Space is by day)
     keys = [o.dedupe_key for o in items if o.dedupe_key]
     used: set[str] = set()
     for start in range(0, len(keys), 1000):

@@ -25,6 +25,12 @@ def quiet_hours() -> contact_rules.QuietHours:
 
 
 def reach_of(account: DebtorAccount, *, has_address: bool, on: date) -> contact_rules.Reach:
+    """What the rules need to know about reaching `account` on `on`.
+
+    A mobile whose owner replied STOP is unusable: the opt-out is recorded as
+    consent_sms false (shared/services/message_status.record_opt_out, from Twilio's
+    status callback or its refusal of a send with error 21610), and a text needs
+    consent. Only agreeing again (an officer recording consent) makes it usable."""
     return contact_rules.Reach(
         preferred=str(account.preferred_channel),
         email=bool(account.email),

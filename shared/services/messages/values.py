@@ -39,19 +39,20 @@ def account_values(
     """Every placeholder's value for `account` on day `on`; what the caller does not
     know is left empty (and only templates that use it would show the gap)."""
     on = on or today()
+    language = account.language or "en"
     values = {
         **council_values(),
         "debtor_name": account.display_name,
         "account_reference": account.reference,
         "payment_reference": account.reference,
-        "today": long_date(on),
-        "pay_by_date": long_date(on + timedelta(days=PAY_WITHIN_DAYS)),
+        "today": long_date(on, language),
+        "pay_by_date": long_date(on + timedelta(days=PAY_WITHIN_DAYS), language),
         "amount_due": format_gbp(amount_due_pence) if amount_due_pence is not None else "",
         "account_balance": (
             format_gbp(account_balance_pence) if account_balance_pence is not None else ""
         ),
         "invoice_numbers": ", ".join(invoice_numbers or []),
-        "oldest_due_date": long_date(oldest_due_date) if oldest_due_date else "",
+        "oldest_due_date": long_date(oldest_due_date, language) if oldest_due_date else "",
         "department_name": department_name or "",
         "respond_by_date": "",
         "late_payment_charges": "",

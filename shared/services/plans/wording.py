@@ -42,6 +42,19 @@ COUNTER_OFFER_DECLINED_DETAIL = "The debts are no longer in a plan"
 MISSED_REMINDER_SENT = "Missed-payment reminder sent"
 DUE_REMINDER_SENT = "Sent with a link to pay online"
 NO_WAY_TO_REACH = "No reminder sent: no mobile, email or postal address on file"
+# A letter is not sent until the print batch carrying it is released (then its own
+# "Letter posted" line is written): until then it is only queued.
+REMINDER_QUEUED = "Reminder letter queued for the print batch"
+
+
+def reminder_detail(written: object | None, sent_words: str) -> str:
+    """The timeline's detail for a reminder notice: `written` is its outbox row (None
+    when there was no way to reach the debtor); a letter is queued, not sent."""
+    if written is None:
+        return NO_WAY_TO_REACH
+    if str(getattr(written, "channel", "")) == "letter":
+        return REMINDER_QUEUED
+    return sent_words
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The recovery ladder: department policies (policy.py), runs that move overdue invoices up it."""
