@@ -12,7 +12,18 @@ from datetime import date
 import sqlalchemy as sa
 
 from shared.extensions import db
-from shared.models import DebtorAccount, DebtorKind, DunningPolicy, ServiceDepartment
+from shared.models import (
+    AuditLog,
+    ContactEvent,
+    DebtorAccount,
+    DebtorKind,
+    DunningMove,
+    DunningPolicy,
+    DunningRun,
+    LetterOfClaim,
+    OutboxMessage,
+    ServiceDepartment,
+)
 from shared.services.actors import SYSTEM
 from shared.services.dunning import runs
 from shared.services.messages.templates import install_defaults
@@ -21,7 +32,19 @@ from shared.services.messages.templates import install_defaults
 WELSH_ONE_IN = 25
 
 
+# Tables the templates, ladders and run add rows to, counted before and after.
+_WRITES = (AuditLog, ContactEvent, OutboxMessage, DunningMove, DunningRun, LetterOfClaim)
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in _WRITES
+    }
+
+
 def seed_recovery(*, first_account_id: int, last_account_id: int, today: date) -> dict[str, int]:
+    before = _counts()
     installed = install_defaults(SYSTEM)
     commercial = sa.select(ServiceDepartment.id).where(ServiceDepartment.is_commercial)
     db.session.execute(
@@ -29,7 +52,7 @@ def seed_recovery(*, first_account_id: int, last_account_id: int, today: date) -
         .where(DunningPolicy.department_id.in_(commercial))
         .values(automatic=True)
     )
-    welsh = db.session.execute(
+    db.session.execute(
         sa.update(DebtorAccount)
         .where(
             DebtorAccount.id.between(first_account_id, last_account_id),
@@ -37,12 +60,12 @@ def seed_recovery(*, first_account_id: int, last_account_id: int, today: date) -
             DebtorAccount.id % WELSH_ONE_IN == 3,
         )
         .values(language="cy")
-    ).rowcount
+    )
     db.session.commit()
-    result = runs.execute(today, SYSTEM)
+    runs.execute(today, SYSTEM)
+    added = {table: n - before[table] for table, n in _counts().items()}
     return {
+        **added,
         "message_templates": installed.templates_added,
         "dunning_policies": installed.policies_added,
-        "welsh_speakers": welsh,
-        "dunning_moves": result.outcome.moves,
     }

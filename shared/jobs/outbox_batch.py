@@ -30,7 +30,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from flask import Flask
 from redis import Redis
@@ -40,6 +40,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+from shared.clock import utcnow
 from shared.extensions import db
 from shared.integrations.sms import SmsClient, app_sms_client
 from shared.jobs.outbox_send import (
@@ -205,7 +206,7 @@ def _schedule_retries(app: Flask, retries: dict[int, list[int]]) -> None:
             delay = _retry_delay(attempt)
             if delay is None:
                 continue  # RQ's share of retries is used up: the sweeper's now
-            at = datetime.now(UTC) + timedelta(seconds=delay)
+            at = utcnow().replace(tzinfo=UTC) + timedelta(seconds=delay)
             for batch in chunks(ids):
                 jid = batch_job_id(batch, attempt)
 

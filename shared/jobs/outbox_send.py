@@ -113,54 +113,17 @@ def claim(message_id: int) -> Attempt | None:
     """pending -> sending, attempts + 1, committed; None if the row is not pending
     (another job has it, or it is done) or not due yet (deferred out of quiet hours),
     so a job that runs twice sends once and a deferred text waits."""
-    claimed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.channel.in_(SENDABLE),
-            due(utcnow()),
-        )
-        .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        return None
-    row = db.session.execute(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    attempt = Attempt(
-        id=row.id,
-        channel=row.channel,
-        recipient=row.recipient,
-        subject=row.subject,
-        body=row.body,
-        account_id=row.account_id,
-        attempt=row.attempts,
-        payload=dict(row.payload or {}),
-        html_body=row.html_body,
-    )
-    # Also the claim's timestamp: the sweeper reads it to find rows a dead worker left.
-    record_audit(
-        SYSTEM,
-        CLAIMED,
-        AUDIT_OBJECT,
-        row.id,
-        account_id=row.account_id,
-        after={"attempt": attempt.attempt},
-    )
-    db.session.commit()
-    # No connection (or SQLite lock, or PostgreSQL snapshot) held during the provider call.
-    db.session.close()
-    return attempt
+    claimed = claim_many([message_id])
+    return claimed[0] if claimed else None
 
 
 def claim_many(message_ids: list[int]) -> list[Attempt]:
     """claim() for many rows in one conditional UPDATE ... RETURNING and one commit:
-    the rows that were pending and due, in id order; the others are not touched."""
+    the rows that were pending and due, in id order; the others are not touched. Each
+    claim is audited: the audit row is also the claim's timestamp, which the sweeper
+    reads to find rows a dead worker left. The session is closed before returning, so
+    no connection (or SQLite lock, or PostgreSQL snapshot) is held during the
+    provider call."""
     if not message_ids:
         return []
     claimed = db.session.execute(

@@ -88,6 +88,9 @@ def test_an_invoice_raised_checked_issued_paid_by_card_and_by_transfer(
     # 2. ...and raises an invoice, which goes for checking (above their £0 limit).
     raiser.get_by_role("link", name="Raise an invoice").click()
     codes = raiser.get_by_label("Income code")
+    # all_inner_texts() does not wait: wait for the new page's option first (seen failing
+    # in a clean-clone run when the click's navigation was slow).
+    codes.locator("option", has_text="TW01").wait_for(state="attached")
     [tw01] = [o for o in codes.locator("option").all_inner_texts() if "TW01" in o]
     codes.select_option(label=tw01)
     raiser.get_by_label("Description the debtor will read").fill(
