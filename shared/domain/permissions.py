@@ -60,6 +60,12 @@ class Permission(enum.StrEnum):
     SEND_CORRESPONDENCE = "send_correspondence"
     # Record a County Court judgment, an acknowledgement of a debt, a Letter of Claim reply.
     RECORD_LEGAL_STEPS = "record_legal_steps"
+    # Management reports: aged debt, collection, arrangements, write-offs, the dashboard.
+    VIEW_REPORTS = "view_reports"
+    # The officer activity report, limited to the person's own activity without VIEW_REPORTS.
+    VIEW_OWN_ACTIVITY = "view_own_activity"
+    # Each department's collection-rate target for a financial year.
+    SET_COLLECTION_TARGETS = "set_collection_targets"
 
 
 _OFFICER = frozenset(
@@ -79,6 +85,7 @@ _OFFICER = frozenset(
         Permission.RELEASE_PRINT_BATCHES,
         Permission.SEND_CORRESPONDENCE,
         Permission.RECORD_LEGAL_STEPS,
+        Permission.VIEW_OWN_ACTIVITY,
     }
 )
 
@@ -90,6 +97,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.EXPORT_JOURNAL,
         Permission.RELEASE_BACS_FILES,
         Permission.RUN_DUNNING,
+        Permission.VIEW_REPORTS,
     },
     # Administrators manage people, not money: they can look at cases (to
     # answer a colleague's question) but never change one or approve anything.
@@ -101,10 +109,12 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
             Permission.MANAGE_PLAN_POLICY,
             Permission.MANAGE_FINANCE_SETTINGS,
             Permission.MANAGE_DUNNING,
+            Permission.VIEW_REPORTS,
+            Permission.SET_COLLECTION_TARGETS,
         }
     ),
     # Read-only: sees cases and the audit trail, changes nothing.
-    "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
+    "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.VIEW_REPORTS}),
     # A service department's own staff: raise invoices for their department (always
     # checked by the accounts-receivable team before they go out), nothing else.
     "service_department": frozenset({Permission.RAISE_INVOICES}),

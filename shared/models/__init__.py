@@ -114,6 +114,7 @@ from shared.models.referrals import (
     EnforcementReferralInvoice,
     ReferralDestination,
 )
+from shared.models.reports import CollectionTarget, ReportPack, ReportPackStatus
 from shared.models.staff import LimitChangeStatus, StaffLimitChange, StaffRole, StaffUser
 from shared.models.unallocated import UnallocatedCredit
 from shared.models.verifications import PaymentVerification, VerificationStatus, VerifiedVia
@@ -259,4 +260,7 @@ __all__ = [
     "PrintBatch",
     "PrintBatchStatus",
     "MessagePurpose",
+    "CollectionTarget",
+    "ReportPack",
+    "ReportPackStatus",
 ]

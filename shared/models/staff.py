@@ -60,6 +60,9 @@ class StaffUser(db.Model):
     invoice_limit_pence: Mapped[int] = mapped_column(default=0, server_default="0")
     # A service-department user's department: the only one they raise invoices for.
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_departments.id"))
+    # The team an officer works in, for the officer activity report (free text an
+    # administrator sets, e.g. "Adult social care recovery"); none for a team of one.
+    team: Mapped[str | None] = mapped_column(sa.String(60))
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime())

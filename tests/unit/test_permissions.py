@@ -37,15 +37,17 @@ def test_an_officer_views_works_cases_and_requests_refunds_and_write_offs():
         P.RELEASE_PRINT_BATCHES,
         P.SEND_CORRESPONDENCE,
         P.RECORD_LEGAL_STEPS,
+        P.VIEW_OWN_ACTIVITY,
     }
 
 
-def test_a_team_leader_can_do_what_an_officer_can_approve_export_release_files_and_run_dunning():
+def test_a_team_leader_also_approves_exports_releases_files_runs_dunning_and_reads_reports():
     assert permissions_for(StaffRole.TEAM_LEADER) == permissions_for(StaffRole.OFFICER) | {
         P.APPROVE,
         P.EXPORT_JOURNAL,
         P.RELEASE_BACS_FILES,
         P.RUN_DUNNING,
+        P.VIEW_REPORTS,
     }
 
 
@@ -53,7 +55,7 @@ def test_a_service_department_user_only_raises_invoices():
     assert permissions_for(StaffRole.SERVICE_DEPARTMENT) == {P.RAISE_INVOICES}
 
 
-def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no_money():
+def test_an_admin_manages_staff_reads_cases_the_audit_log_and_reports_but_touches_no_money():
     assert permissions_for(StaffRole.ADMIN) == {
         P.MANAGE_STAFF,
         P.VIEW_AUDIT,
@@ -61,11 +63,13 @@ def test_an_admin_manages_staff_and_reads_cases_and_the_audit_log_but_touches_no
         P.MANAGE_PLAN_POLICY,
         P.MANAGE_FINANCE_SETTINGS,
         P.MANAGE_DUNNING,
+        P.VIEW_REPORTS,
+        P.SET_COLLECTION_TARGETS,
     }
 
 
-def test_an_auditor_only_reads_cases_and_the_audit_log():
-    assert permissions_for(StaffRole.AUDITOR) == {P.VIEW_CASES, P.VIEW_AUDIT}
+def test_an_auditor_only_reads_cases_the_audit_log_and_reports():
+    assert permissions_for(StaffRole.AUDITOR) == {P.VIEW_CASES, P.VIEW_AUDIT, P.VIEW_REPORTS}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Slot (issue 15): the generic report pages, being written."""

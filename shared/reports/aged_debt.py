@@ -1,0 +1,1 @@
+"""Slot for the aged_debt report (issue 15): being written."""

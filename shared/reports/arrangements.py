@@ -1,0 +1,1 @@
+"""Slot for the arrangements report (issue 15): being written."""

@@ -1,0 +1,1 @@
+"""Slot for the collection report (issue 15): being written."""

@@ -1,0 +1,1 @@
+"""Slot for the dashboard report (issue 15): being written."""

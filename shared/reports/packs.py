@@ -1,0 +1,1 @@
+"""Slot for the packs report (issue 15): being written."""
