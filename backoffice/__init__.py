@@ -26,6 +26,7 @@ from backoffice import (  # noqa: E402,F401
     finance_settings,
     first_password,
     holds,
+    home,
     invoice_imports,
     invoice_schedules,
     invoices,

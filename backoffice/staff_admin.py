@@ -18,6 +18,7 @@ from backoffice.staff_forms import (
     AddStaffForm,
     LimitsForm,
     RoleForm,
+    TeamForm,
     chosen_department,
     pounds,
     set_departments,
@@ -163,6 +164,31 @@ def change_role(staff_id: int):
         form=form,
         person=person,
         role_items=_role_items(form.role),
+        **_context(),
+    )
+
+
+@bp.route("/staff/<int:staff_id>/team", methods=["GET", "POST"])
+@requires(Permission.MANAGE_STAFF)
+def change_team(staff_id: int):
+    person = _person(staff_id)
+    form = TeamForm(data={"team": person.team or ""} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            staff_admin.set_team(
+                current_staff().id, staff_id, form.team.data, source_ip=request.remote_addr
+            )
+        except InvalidRequest as exc:
+            form.team.errors.append(str(exc))
+        else:
+            done = f"is now in {person.team}" if person.team else "is not in a team"
+            flash(f"{person.full_name} {done}", "success")
+            return _detail(staff_id)
+    return render_template(
+        "backoffice/staff/team.html",
+        form=form,
+        person=person,
+        teams=staff_admin.teams_in_use(),
         **_context(),
     )
 

@@ -18,7 +18,7 @@ from backoffice.forms import email_shape, strip_whitespace
 from shared.models import StaffRole
 from shared.money import MoneyFormatError, format_gbp, parse_gbp
 from shared.services.portal_accounts import password_problem
-from shared.services.staff_admin import limit_problem
+from shared.services.staff_admin import MAX_TEAM, limit_problem, team_problem
 from shared.widgets import GovRadioInput
 
 ROLE_LABELS = {
@@ -158,6 +158,27 @@ class LimitsForm(FlaskForm):
     write_off_limit = _limit_field("Write-off limit")
     invoice_limit = _optional_limit_field("Invoice limit (optional)")
     submit = SubmitField("Save limits", widget=GovSubmitInput())
+
+
+def team_name(form, field):
+    problem = team_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+class TeamForm(FlaskForm):
+    # Trimmed, with runs of spaces made one, by the service (clean_team) too.
+    team = StringField(
+        "Team",
+        filters=[strip_whitespace],
+        description=(
+            f"The team they work in, as the officer activity report groups people "
+            f"({MAX_TEAM} characters at most). Leave it blank for no team."
+        ),
+        validators=[team_name],
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Save team", widget=GovSubmitInput())
 
 
 def set_departments(form, departments: list[tuple[int, str]]) -> None:

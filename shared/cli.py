@@ -104,8 +104,8 @@ def _echo_direct_debits() -> None:
     lines = []
     if dd.sign_up_reference:
         lines.append(
-            f"  Set one up online: account {dd.sign_up_reference} has a payment plan waiting "
-            f"for its Direct Debit; sign in at /sign-in as {dd.sign_up_email}"
+            f"  Set one up online: account {dd.sign_up_reference} proposed a payment plan to "
+            f"pay by Direct Debit; sign in at /sign-in as {dd.sign_up_email}"
         )
     if dd.active_reference:
         lines.append(
@@ -119,6 +119,36 @@ def _echo_direct_debits() -> None:
     if lines:
         click.echo("")
         click.echo(f"Direct Debit (portal logins use the password {DEMO_PASSWORD}):")
+        for line in lines:
+            click.echo(line)
+    _echo_journeys()
+
+
+def _echo_journeys() -> None:
+    """The demo accounts for the journeys no other line names (shared/demo/journeys.py)."""
+    from shared.demo import DEMO_PASSWORD
+    from shared.demo.journeys import demo_journeys
+    from shared.money import format_gbp
+
+    named = demo_journeys()
+    lines = []
+    if named.income_expenditure_reference:
+        lines.append(
+            "  A plan that needs an income and expenditure statement: account "
+            f"{named.income_expenditure_reference}; sign in at /sign-in as "
+            f"{named.income_expenditure_email} (password {DEMO_PASSWORD}) and propose a plan "
+            "for all its bills"
+        )
+    if named.write_off_reference:
+        lines.append(
+            f"  A write-off above the officer's limit waiting for approval: "
+            f"{format_gbp(named.write_off_pence or 0)} on invoice {named.write_off_invoice} "
+            f"(account {named.write_off_reference}); sign in as {named.write_off_approver}, "
+            "Approvals"
+        )
+    if lines:
+        click.echo("")
+        click.echo("More journeys:")
         for line in lines:
             click.echo(line)
 
@@ -457,6 +487,10 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(dunning)
     app.cli.add_command(letters)
+
+    from shared.cli_reports import reports
+
+    app.cli.add_command(reports)
     # Beside `db upgrade`, which applies the same grants after migrating.
     from flask_migrate.cli import db as db_group
 

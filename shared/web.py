@@ -29,6 +29,8 @@ from shared import request_guard
 from shared.clock import as_london
 from shared.config import PROJECT_ROOT
 from shared.formatting import format_gbp, london_day, london_time, long_date
+from shared.reports.charts import render_chart
+from shared.reports.values import format_value
 
 GOVUK_FRONTEND_DIR = PROJECT_ROOT / "static" / "govuk-frontend"
 
@@ -110,6 +112,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_council_context)
     # Every page, letter and PDF writes money and dates the same way.
     app.jinja_env.globals.update(gbp=format_gbp, long_date=long_date, cached=cached_fragment)
+    # Management reports (shared/reports/): a value in words, a chart as inline SVG.
+    app.jinja_env.globals.update(format_report_value=format_value, render_chart=render_chart)
     # Stored timestamps are naive UTC; people read them in England's time:
     # `{{ stamp|london_time }}`, `long_date(stamp|london_day)` for the day alone, and
     # `stamp|as_london` for an aware datetime (a <time> element's offset).

@@ -22,6 +22,7 @@ from shared.jobs.outbox import sweep_outbox
 from shared.jobs.payments import reconcile_card_checkouts
 from shared.jobs.plan_monitor import enqueue_todays_plan_monitor
 from shared.jobs.print_batches import enqueue_todays_print_batch
+from shared.jobs.report_packs import enqueue_last_months_packs
 from shared.jobs.web_sessions import delete_old_web_sessions
 
 HEARTBEAT_INTERVAL_SECONDS = 60
@@ -182,5 +183,19 @@ cron.register(
     cron="0 15,16 * * 1-5",
     job_timeout=60,
     ttl=3600,
+    result_ttl=24 * 3600,
+)
+
+# Each department's monthly report pack (shared/services/report_packs.py) for the month
+# that has just ended, at 06:00 UTC on the 1st (the 1st in England too, summer or winter).
+# This light job only enqueues the month's run under the job id "report-packs-YYYY-MM"
+# (shared/jobs/report_packs.py); a department gets one pack a month however many runs
+# there are, and a pack that failed is built again by the next run.
+cron.register(
+    enqueue_last_months_packs,
+    queue_name="low",
+    cron="0 6 1 * *",
+    job_timeout=60,
+    ttl=6 * 3600,
     result_ttl=24 * 3600,
 )

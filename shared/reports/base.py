@@ -201,6 +201,8 @@ class Report:
     in_pack: bool = False
     # Listed on the reports index (a drill-down is reached from its parent's cells).
     listed: bool = True
+    # Pages linked from the report for those allowed: (words, endpoint, permission).
+    related: tuple[tuple[str, str, Permission], ...] = ()
 
 
 class ReportRefused(Exception):

@@ -418,6 +418,68 @@ def change_role(
     return user
 
 
+# The team an officer works in, for the officer activity report (StaffUser.team).
+MAX_TEAM = 60
+
+
+def clean_team(text: str | None) -> str | None:
+    """A team name as stored: spaces trimmed and runs of them made one, so "Adult  care "
+    and "Adult care" are one team in the report; None (no team) when blank."""
+    return " ".join((text or "").split()) or None
+
+
+def team_problem(text: str | None) -> str | None:
+    """Why a team name will not do, as a GOV.UK error message, or None."""
+    team = clean_team(text)
+    if team is None:
+        return None
+    if len(team) > MAX_TEAM:
+        return f"Team must be {MAX_TEAM} characters or fewer"
+    if any(not ch.isprintable() for ch in team):
+        return "Team must only include letters, numbers, spaces and punctuation"
+    return None
+
+
+def teams_in_use() -> list[str]:
+    """The teams people are in now, by name: offered as a hint so one team is not
+    typed two ways."""
+    return list(
+        db.session.scalars(
+            sa.select(StaffUser.team)
+            .where(StaffUser.team.is_not(None))
+            .group_by(StaffUser.team)
+            .order_by(sa.func.lower(StaffUser.team))
+        )
+    )
+
+
+@use_case
+def set_team(
+    actor_id: int, staff_id: int, team: str | None, *, source_ip: str | None = None
+) -> StaffUser:
+    """Put someone in a team (blank: no team). A label for reports, not access, so an
+    administrator may set their own and no session ends."""
+    actor = _admin(actor_id, source_ip)
+    problem = team_problem(team)
+    if problem is not None:
+        raise InvalidRequest(problem)
+    user = _target(staff_id)
+    team = clean_team(team)
+    if user.team == team:
+        return user
+    before, user.team = user.team, team
+    record_audit(
+        actor,
+        "staff.team_changed",
+        "staff_user",
+        user.id,
+        before={"team": before},
+        after={"team": team},
+    )
+    db.session.commit()
+    return user
+
+
 @use_case
 def set_limits(
     actor_id: int,

@@ -70,7 +70,7 @@ def test_every_flask_command_the_docs_name_is_registered(words):
 
 
 def test_the_readme_does_not_promise_what_is_still_to_come():
-    # Management reports are an open issue: the README may name them only as still to come.
+    # Issue 16's rest is open: the README may name it only as still to come.
     claims = README.split("Still to come", 1)[0]
-    for unbuilt in ("management reports", "aged debt", "dashboard"):
+    for unbuilt in ("timeline event",):
         assert unbuilt not in claims, f"README claims {unbuilt!r} before saying it is still to come"

@@ -90,6 +90,7 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.add_staff": Expect("GET", ADMINS),
     "backoffice.staff_detail": Expect("GET", ADMINS),
     "backoffice.change_role": Expect("GET", ADMINS),
+    "backoffice.change_team": Expect("GET", ADMINS),
     "backoffice.change_limits": Expect("GET", ADMINS),
     "backoffice.deactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
     "backoffice.reactivate_staff": Expect("POST", ADMINS, "/backoffice/staff/{staff_id}"),
@@ -150,11 +151,15 @@ EXPECTED: dict[str, Expect] = {
         "POST", frozenset({OFFICER, TEAM_LEADER}), "/backoffice/approvals/mine"
     ),
     "backoffice.approval_queue": Expect("GET", frozenset({TEAM_LEADER})),
-    "backoffice.approve_request": Expect("POST", frozenset({TEAM_LEADER}), "/backoffice/approvals"),
-    # Posted without a note, so the queue comes back with the error.
-    "backoffice.reject_request": Expect("POST", frozenset({TEAM_LEADER})),
+    # Posted without a decision, so the queue comes back with the error.
+    "backoffice.decide_request": Expect("POST", frozenset({TEAM_LEADER})),
     "backoffice.search": Expect("GET", EVERY_ROLE),
     "backoffice.case_view": Expect("GET", EVERY_ROLE),
+    # The case page's other sections (its messages are backoffice.account_messages).
+    "backoffice.case_invoices": Expect("GET", EVERY_ROLE),
+    "backoffice.case_ledger": Expect("GET", EVERY_ROLE),
+    "backoffice.case_plans": Expect("GET", EVERY_ROLE),
+    "backoffice.case_timeline": Expect("GET", EVERY_ROLE),
     "backoffice.unallocated_queue": Expect("GET", EVERY_ROLE),
     "backoffice.refused_card_events": Expect("GET", EVERY_ROLE),
     "backoffice.allocate_credit": Expect("GET", frozenset({OFFICER, TEAM_LEADER})),
@@ -262,6 +267,19 @@ EXPECTED: dict[str, Expect] = {
     "backoffice.withdraw_print_batch": Expect("GET", frozenset({OFFICER, TEAM_LEADER}), 404),
     "backoffice.release_print_batch": Expect("POST", frozenset({OFFICER, TEAM_LEADER}), 404),
     "backoffice.letter_pdf": Expect("GET", EVERY_ROLE, 404),
+    # Management reports: the index lists what the person may open (officers: their own
+    # activity); the matrix opens and exports the aged-debt report.
+    "backoffice.reports_index": Expect("GET", EVERY_ROLE),
+    "backoffice.report_page": Expect("GET", frozenset({TEAM_LEADER, ADMIN, AUDITOR})),
+    "backoffice.report_export": Expect("GET", frozenset({TEAM_LEADER, ADMIN, AUDITOR})),
+    # The monthly report packs sent to departments (the matrix's pack does not exist:
+    # past the check, 404).
+    "backoffice.report_packs": Expect("GET", frozenset({TEAM_LEADER, ADMIN, AUDITOR})),
+    "backoffice.download_report_pack": Expect("GET", frozenset({TEAM_LEADER, ADMIN, AUDITOR}), 404),
+    "backoffice.dashboard": Expect("GET", frozenset({TEAM_LEADER, ADMIN, AUDITOR})),
+    # Each department's collection-rate target (this year's and next): administrators.
+    "backoffice.collection_targets": Expect("GET", ADMINS),
+    "backoffice.edit_collection_target": Expect("GET", ADMINS),
 }
 
 
@@ -462,6 +480,10 @@ def test_who_can_reach_each_back_office_route(app, client, db, endpoint, who):
         "which": "pdf",  # a print batch's merged PDF (or its manifest)
         "template_id": 999999,  # no such message template
         "run_id": 999999,  # no such dunning run
+        "key": "aged-debt",  # a management report
+        "fmt": "csv",  # its export
+        "pack_id": 999999,  # no such monthly report pack
+        "year": 2026,  # this financial year (TODAY is June 2026): a collection target's
     }
     rule = RULES[endpoint]
     missing = rule.arguments - set(values)

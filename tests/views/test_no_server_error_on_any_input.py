@@ -277,6 +277,7 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.add_staff": Reach(ADMIN),
     "backoffice.change_role": Reach(ADMIN),
     "backoffice.change_limits": Reach(ADMIN),
+    "backoffice.change_team": Reach(ADMIN),
     "backoffice.deactivate_staff": Reach(ADMIN, page="backoffice.staff_detail"),
     "backoffice.reactivate_staff": Reach(ADMIN, page="backoffice.staff_detail"),
     "backoffice.reset_two_factor": Reach(ADMIN, page="backoffice.staff_detail"),
@@ -304,8 +305,7 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.record_acknowledgement": Reach(TEAM_LEADER),
     "backoffice.record_claim_reply": Reach(TEAM_LEADER),
     "backoffice.resolve_claim_reply": Reach(TEAM_LEADER),
-    "backoffice.approve_request": Reach(TEAM_LEADER, page="backoffice.approval_queue"),
-    "backoffice.reject_request": Reach(TEAM_LEADER, page="backoffice.approval_queue"),
+    "backoffice.decide_request": Reach(TEAM_LEADER, page="backoffice.approval_queue"),
     # The officer who asked is the one who may withdraw.
     "backoffice.withdraw_request": Reach(OFFICER, page="backoffice.my_requests"),
     "backoffice.approve_plan": Reach(TEAM_LEADER, page="backoffice.plan_detail"),
@@ -320,6 +320,7 @@ HOW_TO_REACH: dict[str, Reach] = {
     "backoffice.edit_income_code": Reach(ADMIN),
     "backoffice.set_income_code_status": Reach(ADMIN, page="backoffice.edit_income_code"),
     "backoffice.edit_payment_terms": Reach(ADMIN),
+    "backoffice.edit_collection_target": Reach(ADMIN),
     "backoffice.vat_rate_history": Reach(ADMIN),
     # The recovery ladder and message templates: an administrator's.
     "backoffice.edit_dunning_policy": Reach(ADMIN),
@@ -590,6 +591,10 @@ def build_world(db) -> World:
     # A message template, for its edit page.
     world.values["template_id"] = _message_template(db)
     world.values["run_id"] = 999999  # no dunning run: its page is not found
+    # A management report and its export (tests/views/test_report_pages.py fuzzes each).
+    world.values["key"], world.values["fmt"] = "aged-debt", "csv"
+    world.values["pack_id"] = 999999  # no monthly report pack: its download is not found
+    world.values["year"] = 2026  # this financial year: a department's collection target
     # A text that failed for good, for the message log's Retry.
     world.values["message_id"] = _failed_text(db, account)
     return world
