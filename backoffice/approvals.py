@@ -105,16 +105,39 @@ class RefundForm(FlaskForm):
     card_sources: frozenset[str] = frozenset()
 
 
-class RejectForm(FlaskForm):
+APPROVE, REJECT = "approve", "reject"
+
+
+class DecisionForm(FlaskForm):
+    """One request's decision: approve, or reject with the reason (GOV.UK radios with a
+    conditional reason; without JavaScript the reason box is simply always shown)."""
+
+    decision = RadioField(
+        "Your decision",
+        choices=[SelectChoice(APPROVE, "Approve"), SelectChoice(REJECT, "Reject")],
+        validate_choice=False,
+        description=(
+            "Approving posts it to the account at once. Rejecting needs your reason, "
+            "which goes on the account’s timeline"
+        ),
+        validators=[DataRequired("Select whether to approve or reject the request")],
+        widget=GovRadioInput(),
+    )
     note = TextAreaField(
         "Why are you rejecting it?",
-        validators=[
-            DataRequired("Enter why the request is rejected"),
-            Length(max=2000, message="Reason must be 2,000 characters or fewer"),
-        ],
+        filters=[strip_whitespace],
+        validators=[Length(max=2000, message="Reason must be 2,000 characters or fewer")],
         widget=GovTextArea(),
     )
-    submit = SubmitField("Reject", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate_decision(self, field):
+        if field.data not in (APPROVE, REJECT):
+            raise ValidationError("Select whether to approve or reject the request")
+
+    def validate_note(self, field):
+        if self.decision.data == REJECT and not field.data:
+            raise ValidationError("Enter why the request is rejected")
 
 
 def _done(outcome: approvals.Outcome, what: str) -> None:
@@ -193,13 +216,13 @@ def request_refund(reference: str):
     )
 
 
-def _queue_page(reject_form: RejectForm | None = None, rejecting: int | None = None):
+def _queue_page(form: DecisionForm | None = None, deciding: int | None = None):
     return render_template(
         "backoffice/approvals/queue.html",
         items=approval_queues.pending_queue(today()),
-        reject_form=reject_form or RejectForm(formdata=None),
-        blank_reject=RejectForm(formdata=None),
-        rejecting=rejecting,
+        form=form or DecisionForm(formdata=None),
+        blank_form=DecisionForm(formdata=None),
+        deciding=deciding,
         me=current_staff().id,
     )
 
@@ -210,40 +233,29 @@ def approval_queue():
     return _queue_page()
 
 
-@bp.post("/approvals/<int:approval_id>/approve")
+@bp.post("/approvals/<int:approval_id>/decide")
 @requires(Permission.APPROVE)
-def approve_request(approval_id: int):
-    form = FlaskForm()
-    if form.validate_on_submit():
-        try:
+def decide_request(approval_id: int):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _queue_page(form, approval_id)
+    try:
+        if form.decision.data == APPROVE:
             decision = approvals.approve(request_id=approval_id, actor=staff_actor())
-        except NotFound:
-            abort(404)
-        except (Forbidden, InvalidRequest) as exc:
-            flash(str(exc), "error")
         else:
-            if decision.changed:
-                flash(f"Request {approval_id} approved and posted", "success")
-            else:
-                flash(f"Request {approval_id} was already approved, so nothing changed")
-    return redirect(url_for(QUEUE))
-
-
-@bp.post("/approvals/<int:approval_id>/reject")
-@requires(Permission.APPROVE)
-def reject_request(approval_id: int):
-    form = RejectForm()
-    if form.validate_on_submit():
-        try:
             approvals.reject(request_id=approval_id, note=form.note.data, actor=staff_actor())
-        except NotFound:
-            abort(404)
-        except (Forbidden, InvalidRequest) as exc:
-            flash(str(exc), "error")
-        else:
+    except NotFound:
+        abort(404)
+    except (Forbidden, InvalidRequest) as exc:
+        flash(str(exc), "error")
+    else:
+        if form.decision.data == REJECT:
             flash(f"Request {approval_id} rejected", "success")
-        return redirect(url_for(QUEUE))
-    return _queue_page(form, approval_id)
+        elif decision.changed:
+            flash(f"Request {approval_id} approved and posted", "success")
+        else:
+            flash(f"Request {approval_id} was already approved, so nothing changed")
+    return redirect(url_for(QUEUE))
 
 
 @bp.get("/approvals/mine")

@@ -26,9 +26,12 @@ from backoffice import bp
 from backoffice.auth import requires
 from backoffice.casework import a_date, case_or_404, staff_actor
 from backoffice.forms import strip_whitespace
+from shared import clock
 from shared.domain.permissions import Permission
+from shared.domain.search_query import normalise_reference
 from shared.extensions import db
 from shared.models import DebtorAccount, OutboxMessage
+from shared.services import case_view
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.messages import message_log, officer_sent
 from shared.widgets import GovRadioInput
@@ -315,11 +318,17 @@ def _letter_pdf_available() -> bool:
 @bp.get("/accounts/<reference>/messages")
 @requires(Permission.VIEW_CASES)
 def account_messages(reference: str):
-    case = case_or_404(reference)
+    # The case page's messages section: the case summary on top, then the log.
+    summary = case_view.case_summary(normalise_reference(reference), clock.today())
+    if summary is None:
+        abort(404)
+    case = summary.account
     page = message_log.account_messages(case.id, _page_number())
     return render_template(
         "backoffice/correspondence/account_log.html",
         case=case,
+        summary=summary,
+        section="messages",
         page=page,
         letter_pdf=_letter_pdf_available(),
         retry_form=RetryForm(formdata=None, data={"return_to": request.full_path}),

@@ -34,7 +34,7 @@ from shared.services.errors import Conflict, Forbidden, InvalidRequest
 
 
 def _case_url(reference: str) -> str:
-    return url_for("backoffice.case_view", reference=reference) + "#plans"
+    return url_for("backoffice.case_plans", reference=reference)
 
 
 def _guarantee() -> tuple[str, ...]:

@@ -62,13 +62,7 @@ def account_home():
 @private
 def account_detail(reference: str):
     page = found(account_view.account_page(viewer(), _reference(reference), today()))
-    return render(
-        "portal/account/detail.html",
-        page=page,
-        account=page.account,
-        pending_plan=page.pending_plan,
-        can_plan=page.can_plan,
-    )
+    return render("portal/account/detail.html", page=page, account=page.account)
 
 
 @bp.get("/account/<reference>/invoices/<number>")

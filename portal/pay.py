@@ -1,5 +1,6 @@
 """Paying a council bill without an account: find the bill, choose how much, pay by card.
 
+A bill already paid says so, when, and shows its receipt (what paid it, never who).
 The browser's session holds only which account and invoices were found and
 which checkouts it started, never anything about the debtor. The return page
 only reports what the provider's webhook has recorded; money reaches the
@@ -12,7 +13,7 @@ from flask import current_app, redirect, request, session, url_for
 from werkzeug.exceptions import NotFound
 
 from portal import bp
-from portal.common import go_to_checkout, private, render
+from portal.common import found, go_to_checkout, private, render, today
 from portal.forms import AmountForm, FindBillForm, amount_form
 from shared.models import ActorType, CheckoutStatus
 from shared.ratelimit import GuessLimits, Limit, limiter_for
@@ -51,14 +52,17 @@ def pay_find():
     if FAILED_LOOKUPS.refused(limiter, address, reference):
         form.reference.errors.append(TOO_MANY_TRIES)
         return render("portal/pay/find.html", 429, form=form)
-    found = bill_lookup.find_bill(reference, form.postcode.data)
-    if found is None:
+    bill_found = bill_lookup.find_bill(reference, form.postcode.data)
+    if bill_found is None:
         FAILED_LOOKUPS.failed(limiter, address, reference)
         # On the first field, so the error summary has somewhere to link; the
         # wording never says which of the two was wrong.
         form.reference.errors.append(NOT_FOUND)
         return render("portal/pay/find.html", form=form)
-    bill = {"account_id": found.account_id, "invoice_ids": found.invoice_ids}
+    bill = {"account_id": bill_found.account_id, "invoice_ids": bill_found.invoice_ids}
+    if bill_found.whole_account:
+        # The account's reference was proved: its paid bills' receipts may be shown.
+        bill["whole_account"] = True
     earlier_checkouts = (session.get(SESSION_KEY) or {}).get("checkouts")
     if earlier_checkouts:
         # Kept from an earlier bill, so that payment's return page still opens.
@@ -75,8 +79,10 @@ def pay_amount():
         return redirect(url_for("portal.pay_find"))
     items = bill_lookup.bill_items(bill["account_id"], bill["invoice_ids"])
     total = sum(item.outstanding_pence for item in items)
-    if total < card_payments.MINIMUM_CARD_PAYMENT_PENCE:
+    if 0 < total < card_payments.MINIMUM_CARD_PAYMENT_PENCE:
         return render("portal/pay/nothing_to_pay.html", items=items, total=total)
+    if total == 0:
+        return _nothing_to_pay(bill)
     form = amount_form(items)
     if form.submission_key.data is None:
         form.submission_key.data = card_payments.new_submission_key()
@@ -95,6 +101,45 @@ def pay_amount():
                 unavailable=lambda: render("portal/pay/unavailable.html", 503),
             )
     return render("portal/pay/amount.html", form=form, items=items)
+
+
+def _nothing_to_pay(bill: dict):
+    """The bill found is paid (or cleared some other way): say so, and when."""
+    whole_account = bill.get("whole_account", False)
+    settled = bill_lookup.settled_bills(
+        bill["account_id"], None if whole_account else bill["invoice_ids"], today()
+    )
+    return render(
+        "portal/pay/nothing_to_pay.html",
+        total=0,
+        bills=settled,
+        whole_account=whole_account,
+        all_paid=bool(settled) and all(b.status == bill_lookup.PAID for b in settled),
+    )
+
+
+def _may_see(bill: dict, invoice_id: int) -> bool:
+    """Whether the look-up that found `bill` proved this invoice: it was the one found,
+    or the account's reference was."""
+    return bill.get("whole_account", False) or invoice_id in bill.get("invoice_ids", [])
+
+
+@bp.get("/pay/receipt/<number>")
+@private
+def pay_receipt(number: str):
+    bill = session.get(SESSION_KEY) or {}
+    if "account_id" not in bill:
+        return redirect(url_for("portal.pay_find"))
+    # Another account's invoice, or one this look-up did not prove, is not found.
+    invoice_id = found(bill_lookup.invoice_id_of(bill["account_id"], number))
+    if not _may_see(bill, invoice_id):
+        raise NotFound()
+    settled = bill_lookup.settled_bills(bill["account_id"], [invoice_id], today())
+    if not settled or not settled[0].has_receipt:
+        # Something is owed on it again (say, a payment was returned), or it was
+        # never paid: the amount page says what to do.
+        return redirect(url_for("portal.pay_amount"))
+    return render("portal/pay/receipt.html", paid=settled[0])
 
 
 def _begin_checkout(account_id: int, form: AmountForm):

@@ -37,7 +37,7 @@ from shared.domain import schedules
 from shared.domain.income_expenditure import SECTIONS
 from shared.models import ArrangementStatus, Frequency, PaymentRoute
 from shared.services.errors import InvalidRequest
-from shared.services.plans import commands, reads, wording
+from shared.services.plans import commands, hints, reads, wording
 from shared.services.plans.terms import START_WITHIN_DAYS, Terms
 
 SESSION_KEY = "payment_plan"
@@ -207,7 +207,17 @@ def plan_amount(reference: str):
         form=form,
         total=total,
         how_often=frequency_words(answers["frequency"]),
+        hints=_hints_for_bills(account.id, answers),
     )
+
+
+def _hints_for_bills(account_id: int, answers: dict):
+    """What the rules would approve at once for these bills, or None if they can no
+    longer be planned (the bills page says so when they are next sent)."""
+    try:
+        return hints.for_bills(account_id, answers["invoice_ids"], answers["frequency"], today())
+    except InvalidRequest:
+        return None
 
 
 # --- 4. first payment date -------------------------------------------------------------------
@@ -362,6 +372,11 @@ def plan_check(reference: str):
             )
         except InvalidRequest as exc:
             problem = str(exc)
+    outlook = None
+    if preview is not None:
+        outlook = hints.for_proposal(
+            account.id, preview, ie_statement_id=answers.get("ie_statement_id"), today=today()
+        )
     return _page(
         "check.html",
         "check",
@@ -370,6 +385,7 @@ def plan_check(reference: str):
         200 if problem is None else 400,
         form=form,
         preview=preview,
+        outlook=outlook,
         problem=problem,
         answers=answers,
         how_often=frequency_words(answers["frequency"]),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
+from shared.domain import schedules
 from shared.domain.income_expenditure import Statement, instalment_monthly_pence
 from shared.domain.schedules import (
     ScheduledInstalment,
@@ -275,3 +277,153 @@ def _affordability_rule(p: Proposal) -> RuleResult:
         f"The offer of {format_gbp(offer)} a month is within the disposable income "
         f"of {format_gbp(left)} a month",
     )
+
+
+# --- what a debtor is told before sending a plan ---------------------------------------
+#
+# The same rules, read the other way: before a proposal is sent, what would be approved
+# at once and what an officer would need to look at, in the debtor's words. Only
+# guidance: a proposal outside these is sent and referred, never refused.
+
+
+@dataclass(frozen=True)
+class QuickTerms:
+    """The payments a plan for `total_pence` at one frequency needs to be approved
+    without an officer, as far as its amounts go (the strictest department's rules)."""
+
+    total_pence: int
+    min_instalment_pence: int  # the smallest regular payment the rules allow
+    max_length_months: int  # the longest plan the rules allow
+    max_payments: int  # the most payments that both fit and keep to the minimum
+    smallest_payment_pence: int  # each payment at least this: the minimum, and enough in time
+
+
+def payments_within(frequency: str, months: int, start: date) -> int:
+    """The most payments at `frequency` from `start` that plan_length_months counts as
+    no more than `months` (12 monthly, 26 fortnightly, 13 four-weekly, 52 weekly)."""
+    if frequency == schedules.MONTHLY:
+        return months
+    days_apart = (schedules.due_date(start, frequency, 2) - start).days
+    # The plan ends when the payment after the last would fall due.
+    return (schedules.add_months(start, months) - start).days // days_apart
+
+
+def quick_terms(
+    policies: Sequence[PlanPolicy], total_pence: int, frequency: str, starts: Iterable[date]
+) -> QuickTerms | None:
+    """What approves at once whichever of `starts` the first payment is on; None when no
+    plan for this total can be (the total is less than the smallest payment allowed)."""
+    min_instalment = max(p.min_instalment_pence for p in policies)
+    max_months = min(p.max_length_months for p in policies)
+    if total_pence < min_instalment or total_pence <= 0:
+        return None
+    fit = min(payments_within(frequency, max_months, start) for start in starts)
+    max_payments = max(1, min(fit, total_pence // min_instalment))
+    # Paying X each time takes ceil(total / X) payments.
+    in_time = -(-total_pence // max(fit, 1))
+    smallest = min(max(min_instalment, in_time), total_pence)
+    return QuickTerms(total_pence, min_instalment, max_months, max_payments, smallest)
+
+
+def _strictest(failing: Sequence[PlanPolicy], rule: str) -> PlanPolicy:
+    """Of the departments whose `rule` failed, the one with the tightest limit."""
+    key = {
+        LENGTH: lambda p: p.max_length_months,
+        MIN_INSTALMENT: lambda p: -p.min_instalment_pence,
+        AUTO_APPROVE_LIMIT: lambda p: p.max_auto_approve_pence,
+        BROKEN_PLAN: lambda p: -p.no_broken_plan_within_months,
+        INCOME_EXPENDITURE: lambda p: p.income_expenditure_above_pence,
+    }.get(rule)
+    return min(failing, key=key) if key else failing[0]
+
+
+def _debtor_words(rule: str, policy: PlanPolicy, p: Proposal) -> str:
+    if rule == LENGTH:
+        return (
+            f"It would take {_months(p.length_months)} to pay. We can agree plans of up to "
+            f"{_months(policy.max_length_months)} straight away"
+        )
+    if rule == MIN_INSTALMENT:
+        return (
+            f"Each payment of {format_gbp(p.regular_instalment_pence)} is less than "
+            f"{format_gbp(policy.min_instalment_pence)}, the smallest payment we can agree "
+            "straight away"
+        )
+    if rule == AUTO_APPROVE_LIMIT:
+        return (
+            f"The plan is for {format_gbp(p.total_pence)}. An officer looks at every plan "
+            f"for more than {format_gbp(policy.max_auto_approve_pence)}"
+        )
+    if rule == BROKEN_PLAN:
+        return (
+            "A payment plan of yours ended early because payments were missed, in the "
+            f"last {_months(policy.no_broken_plan_within_months)}"
+        )
+    if rule == LEGAL:
+        return "One of the bills is with our legal team or enforcement agents"
+    if rule == INCOME_EXPENDITURE:
+        return (
+            "We need to know your income and spending for a plan of more than "
+            f"{format_gbp(policy.income_expenditure_above_pence)}"
+        )
+    return (
+        f"Your payments come to {format_gbp(p.monthly_equivalent_pence)} a month, more than "
+        f"the {format_gbp(p.disposable_income_pence or 0)} a month you have left over after "
+        "your spending"
+    )
+
+
+# The rules a proposal's payments decide: changing how much or how often can pass them.
+AMOUNT_RULES = (LENGTH, MIN_INSTALMENT)
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str  # one of RULES
+    words: str  # one sentence, for the debtor
+
+
+def officer_reasons(policies: Sequence[PlanPolicy], proposal: Proposal) -> list[Reason]:
+    """Why an officer would need to look at this proposal, in the debtor's words: one
+    sentence for each rule it fails (with the tightest department's limit), in RULES
+    order; empty when it would be approved straight away."""
+    failing: dict[str, list[PlanPolicy]] = {}
+    for policy in policies:
+        for result in decide(policy, proposal).failed:
+            failing.setdefault(result.rule, []).append(policy)
+    return [
+        Reason(rule, _debtor_words(rule, _strictest(failing[rule], rule), proposal))
+        for rule in RULES
+        if rule in failing
+    ]
+
+
+# The rules a proposal's amounts cannot change.
+_STANDING_RULES = (AUTO_APPROVE_LIMIT, BROKEN_PLAN, LEGAL)
+
+
+def standing_reasons(
+    policies: Sequence[PlanPolicy],
+    total_pence: int,
+    *,
+    months_since_broken_plan: int | None,
+    legal_referral: bool,
+) -> list[str]:
+    """Why an officer will look at any plan for these bills, whatever its payments (a
+    plan this big, a recent broken plan, a debt with legal), in the debtor's words."""
+    # A proposal whose amounts pass every rule, so only the standing ones can fail.
+    proposal = Proposal(
+        total_pence=total_pence,
+        length_months=1,
+        regular_instalment_pence=total_pence,
+        monthly_equivalent_pence=0,
+        months_since_broken_plan=months_since_broken_plan,
+        legal_referral=legal_referral,
+        income_expenditure_supplied=True,
+    )
+    reasons = []
+    for rule in _STANDING_RULES:
+        failing = [p for p in policies if rule in {r.rule for r in decide(p, proposal).failed}]
+        if failing:
+            reasons.append(_debtor_words(rule, _strictest(failing, rule), proposal))
+    return reasons

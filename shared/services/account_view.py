@@ -23,46 +23,57 @@ from shared.extensions import db
 from shared.models import (
     Address,
     Allocation,
-    Arrangement,
-    ArrangementDebt,
     ArrangementStatus,
-    CardCheckout,
     Channel,
     DebtorAccount,
     EntryKind,
-    Instalment,
     Invoice,
     InvoiceLine,
     LedgerEntry,
-    Mandate,
-    MandateStatus,
     PaymentMethod,
     PortalUserAccount,
-    RecoveryStage,
     ServiceDepartment,
 )
-from shared.models.plans import LIVE_ARRANGEMENT_STATUSES
 from shared.services import reads
+from shared.services.account_view_invoices import DEBTOR_INVOICES as _DEBTOR_INVOICES
+from shared.services.account_view_invoices import (  # noqa: F401 (re-exported)
+    DUE,
+    IN_ACTIVE_PLAN,
+    IN_PLAN,
+    INVOICE_COLUMNS,
+    OVERDUE,
+    PAID,
+    PART_PAID,
+    RECOVERY_STAGE_WORDS,
+    STAGE_RECORDED,
+    InvoiceRow,
+    invoice_row,
+    invoice_row_of,
+    invoice_status,
+    invoices_of,
+    open_invoices,
+)
+from shared.services.account_view_payments import (
+    METHOD_WORDS as METHOD_WORDS,  # re-exported: other services' words for methods
+)
+from shared.services.account_view_payments import (
+    PaymentRow,
+    older_payments_count,
+    recent_payments,
+    shown_since,
+)
+from shared.services.account_view_plans import (
+    FREQUENCY_WORDS as FREQUENCY_WORDS,  # re-exported: the case page's plan words
+)
+from shared.services.account_view_plans import (
+    MANDATE_COLUMNS,
+    MandateView,
+    PlanView,
+    live_plans,
+    mandate_view,
+)
 
 # --- words for people ----------------------------------------------------------------
-
-RECOVERY_STAGE_WORDS = {
-    RecoveryStage.NONE: "None",
-    RecoveryStage.REMINDER: "Reminder sent",
-    RecoveryStage.FINAL_DEMAND: "Final demand sent",
-    RecoveryStage.PRE_ACTION: "Letter before legal action sent",
-    RecoveryStage.REFERRED_LEGAL: "Passed to our legal team",
-    RecoveryStage.REFERRED_ENFORCEMENT: "Passed to enforcement agents",
-}
-
-METHOD_WORDS = {
-    PaymentMethod.CARD: "Card (online)",
-    PaymentMethod.TELEPHONE_CARD: "Card (by phone)",
-    PaymentMethod.DIRECT_DEBIT: "Direct Debit",
-    PaymentMethod.BANK_TRANSFER: "Bank transfer",
-    PaymentMethod.CHEQUE: "Cheque",
-    PaymentMethod.CASH: "Cash",
-}
 
 VAT_WORDS = {
     VatRate.STANDARD: "20%",
@@ -72,31 +83,8 @@ VAT_WORDS = {
     VatRate.OUTSIDE_SCOPE: "No VAT",
 }
 
-FREQUENCY_WORDS = {
-    "weekly": "Every week",
-    "fortnightly": "Every 2 weeks",
-    "four_weekly": "Every 4 weeks",
-    "monthly": "Every month",
-}
-
-MANDATE_STATUS_WORDS = {
-    MandateStatus.PENDING_SUBMISSION: "Being set up",
-    MandateStatus.SUBMITTED: "Being set up",
-    MandateStatus.ACTIVE: "Active",
-}
-
-OVERDUE, DUE, PART_PAID, PAID = "Overdue", "Due", "Part paid", "Paid"
-
-
-def invoice_status(due_date: date, paid_pence: int, outstanding_pence: int, today: date) -> str:
-    """The tag shown beside an invoice: overdue matters most to the debtor, so it wins."""
-    if outstanding_pence <= 0:
-        return PAID
-    if due_date < today:
-        return OVERDUE
-    if paid_pence > 0:
-        return PART_PAID
-    return DUE
+# How many paid invoices the account page lists (newest due first); the statement has all.
+PAID_INVOICES_SHOWN = 10
 
 
 # --- value objects the pages render ----------------------------------------------------
@@ -124,50 +112,6 @@ class AccountSummary:
 
 
 @dataclass(frozen=True)
-class InvoiceRow:
-    id: int
-    number: str
-    description: str
-    issue_date: date
-    due_date: date
-    total_pence: int
-    paid_pence: int  # net allocations: payments, credit notes and write-offs
-    outstanding_pence: int
-    recovery_stage: str
-    status: str
-
-
-@dataclass(frozen=True)
-class PaymentRow:
-    entry_id: int
-    date: date
-    method: str
-    amount_pence: int
-    reference: str
-    reversed: bool
-
-
-@dataclass(frozen=True)
-class PlanView:
-    status: str
-    frequency: str
-    total_pence: int
-    start_date: date
-    by_direct_debit: bool
-    next_due_date: date | None
-    next_amount_pence: int | None
-    id: int | None = None  # for "set up a Direct Debit for this plan"
-
-
-@dataclass(frozen=True)
-class MandateView:
-    reference: str
-    status: str
-    account_ending: str
-    id: int | None = None  # for the change and cancel links
-
-
-@dataclass(frozen=True)
 class PendingPlan:
     """A proposed plan waiting on an officer, or a counter-offer waiting on the debtor."""
 
@@ -181,18 +125,40 @@ class PendingPlan:
 class AccountPage:
     account: AccountSummary
     open_invoices: list[InvoiceRow]
-    paid_invoices: list[InvoiceRow]
-    payments: list[PaymentRow]
-    plan: PlanView | None
+    paid_invoices: list[InvoiceRow]  # the newest PAID_INVOICES_SHOWN
+    older_paid_invoices: int  # paid invoices not listed (the statement has them)
+    payments: list[PaymentRow]  # since payments_since, newest first
+    payments_since: date
+    older_payments: int  # payments before payments_since (the statement has them)
+    plans: list[PlanView]  # every live plan, active first
     mandate: MandateView | None
-    pending_plan: PendingPlan | None
     # Invoices already in a live plan (proposed, counter-offered or active).
     covered_invoice_ids: frozenset[int]
+
+    @property
+    def plan(self) -> PlanView | None:
+        """The newest plan being paid, if any."""
+        return next((p for p in self.plans if p.active), None)
+
+    @property
+    def pending_plan(self) -> PendingPlan | None:
+        """The first plan waiting on someone (an offer to answer comes first)."""
+        waiting = next((p for p in self.plans if not p.active), None)
+        if waiting is None:
+            return None
+        return PendingPlan(waiting.id, waiting.status, waiting.total_pence, waiting.by_direct_debit)
 
     @property
     def can_plan(self) -> bool:
         """Whether any open invoice is free to go in a new plan."""
         return any(i.id not in self.covered_invoice_ids for i in self.open_invoices)
+
+    @property
+    def plans_waiting_for_direct_debit(self) -> list[PlanView]:
+        """Plans to be paid by Direct Debit while the account has no Direct Debit."""
+        if self.mandate is not None:
+            return []
+        return [p for p in self.plans if p.by_direct_debit]
 
 
 @dataclass(frozen=True)
@@ -254,7 +220,6 @@ class Statement:
 # The page's statements are built once, with the account as a parameter: building a
 # statement (an alias above all) costs SQLAlchemy more than PostgreSQL takes to run it.
 _ACCOUNT_ID = sa.bindparam("account_id")
-_REVERSAL = sa.orm.aliased(LedgerEntry, name="reversal")
 
 
 def _balance_of(account_column):
@@ -262,15 +227,6 @@ def _balance_of(account_column):
         sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
         .where(LedgerEntry.account_id == account_column)
         .correlate(DebtorAccount)
-        .scalar_subquery()
-    )
-
-
-def _allocated_to(invoice_column):
-    return (
-        sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0))
-        .where(Allocation.invoice_id == invoice_column)
-        .correlate(Invoice)
         .scalar_subquery()
     )
 
@@ -348,229 +304,49 @@ def find_account(portal_user_id: int, reference: str) -> AccountSummary | None:
     return None if row is None else _summary(row)
 
 
-# What an invoice row shows (with its id, as "id" or, beside an account's, "invoice_id").
-_INVOICE_COLUMNS = (
-    Invoice.number,
-    Invoice.description,
-    Invoice.issue_date,
-    Invoice.due_date,
-    Invoice.total_pence,
-    Invoice.recovery_stage,
-    _allocated_to(Invoice.id).label("paid"),
-)
-_INVOICES = (
-    sa.select(Invoice.id, *_INVOICE_COLUMNS)
-    .where(Invoice.account_id == _ACCOUNT_ID)
-    .order_by(Invoice.due_date, Invoice.id)
-)
-_ONE_INVOICE = _INVOICES.where(Invoice.number == sa.bindparam("number"))
-
-
-def _invoice_row(r, today: date, invoice_id: int | None = None) -> InvoiceRow:
-    paid = int(r.paid)
-    outstanding = int(r.total_pence) - paid
-    return InvoiceRow(
-        id=r.id if invoice_id is None else invoice_id,
-        number=r.number,
-        description=r.description,
-        issue_date=r.issue_date,
-        due_date=r.due_date,
-        total_pence=int(r.total_pence),
-        paid_pence=paid,
-        outstanding_pence=outstanding,
-        recovery_stage=RECOVERY_STAGE_WORDS[RecoveryStage(r.recovery_stage)],
-        status=invoice_status(r.due_date, paid, outstanding, today),
-    )
-
-
-def _invoice_rows(account_id: int, today: date, number: str | None = None) -> list[InvoiceRow]:
-    if number is None:
-        rows = reads.rows(_INVOICES, {"account_id": account_id})
-    else:
-        rows = reads.rows(_ONE_INVOICE, {"account_id": account_id, "number": number})
-    return [_invoice_row(r, today) for r in rows]
-
-
-_PAYMENTS = (
-    sa.select(
-        LedgerEntry.id,
-        LedgerEntry.effective_date,
-        LedgerEntry.method,
-        LedgerEntry.amount_pence,
-        LedgerEntry.external_reference,
-        CardCheckout.reference.label("checkout_reference"),
-        _REVERSAL.id.label("reversal_id"),
-    )
-    # Both joins are on indexed columns (card_checkouts.account_id and the
-    # unique reverses_entry_id), narrowed to this account's entries.
-    .outerjoin(
-        CardCheckout,
-        sa.and_(
-            CardCheckout.account_id == _ACCOUNT_ID,
-            CardCheckout.payment_entry_id == LedgerEntry.id,
-        ),
-    )
-    .outerjoin(_REVERSAL, _REVERSAL.reverses_entry_id == LedgerEntry.id)
-    .where(LedgerEntry.account_id == _ACCOUNT_ID, LedgerEntry.kind == EntryKind.PAYMENT)
-    .order_by(LedgerEntry.effective_date.desc(), LedgerEntry.id.desc())
-)
-
-
-def _payments(account_id: int) -> list[PaymentRow]:
-    rows = reads.rows(_PAYMENTS, {"account_id": account_id}).all()
-    return [
-        PaymentRow(
-            entry_id=r.id,
-            date=r.effective_date,
-            method=METHOD_WORDS.get(PaymentMethod(r.method), str(r.method)) if r.method else "",
-            amount_pence=-int(r.amount_pence),
-            # Our card reference (CP-...) is the one on the payer's receipt.
-            reference=r.checkout_reference or r.external_reference or f"P{r.id}",
-            reversed=r.reversal_id is not None,
-        )
-        for r in rows
-    ]
-
-
-_NEXT_DUE = (
-    sa.select(Instalment.due_date, Instalment.amount_pence)
-    .where(
-        Instalment.arrangement_id == Arrangement.id,
-        Instalment.due_date >= sa.bindparam("today"),
-    )
-    .order_by(Instalment.due_date, Instalment.sequence)
-    .limit(1)
-    .correlate(Arrangement)
-)
-# Every live plan on the account, newest first, one row per invoice it covers: the
-# active plan the page shows, the newest plan waiting on someone, and the invoices a
-# new plan could not take, all in one statement.
-_LIVE_PLANS = (
-    sa.select(
-        Arrangement.id,
-        Arrangement.status,
-        Arrangement.frequency,
-        Arrangement.total_pence,
-        Arrangement.start_date,
-        Arrangement.payment_route,
-        ArrangementDebt.invoice_id,
-        _NEXT_DUE.with_only_columns(Instalment.due_date).scalar_subquery().label("next_due"),
-        _NEXT_DUE.with_only_columns(Instalment.amount_pence).scalar_subquery().label("next_amount"),
-    )
-    .outerjoin(ArrangementDebt, ArrangementDebt.arrangement_id == Arrangement.id)
-    .where(Arrangement.account_id == _ACCOUNT_ID, Arrangement.status.in_(LIVE_ARRANGEMENT_STATUSES))
-    .order_by(Arrangement.id.desc())
-)
-_WAITING = (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED)
-
-
-def _plan_view(row) -> PlanView:
-    return PlanView(
-        status="Active",
-        frequency=FREQUENCY_WORDS.get(str(row.frequency), str(row.frequency)),
-        total_pence=int(row.total_pence),
-        start_date=row.start_date,
-        by_direct_debit=str(row.payment_route) == "direct_debit",
-        next_due_date=row.next_due,
-        next_amount_pence=None if row.next_amount is None else int(row.next_amount),
-        id=row.id,
-    )
-
-
-def _live_plans(account_id: int, today: date):
-    """(the active plan, the newest plan waiting on someone, the invoices live plans cover)"""
-    active = pending = None
-    covered = set()
-    for row in reads.rows(_LIVE_PLANS, {"account_id": account_id, "today": today}):
-        status = ArrangementStatus(row.status)
-        if status == ArrangementStatus.ACTIVE and active is None:
-            active = _plan_view(row)
-        elif status in _WAITING and pending is None:
-            pending = PendingPlan(
-                row.id,
-                status,
-                int(row.total_pence),
-                by_direct_debit=str(row.payment_route) == "direct_debit",
-            )
-        if row.invoice_id is not None:
-            covered.add(row.invoice_id)
-    return active, pending, frozenset(covered)
-
-
-def _newest_mandate(column):
-    return (
-        sa.select(column)
-        .where(
-            Mandate.account_id == DebtorAccount.id,
-            Mandate.status.in_(list(MANDATE_STATUS_WORDS)),
-        )
-        .order_by(Mandate.id.desc())
-        .limit(1)
-        .correlate(DebtorAccount)
-        .scalar_subquery()
-    )
-
-
-# The account with its newest live mandate (four lookups on mandates' account_id
-# index), so the page's head is one statement.
+# The account with its balance, newest live mandate and how many payments are older
+# than the page lists, so the page's head is one statement.
 _ACCOUNT_PAGE_HEAD = _LINKED_ACCOUNT.add_columns(
-    _newest_mandate(Mandate.reference).label("mandate_reference"),
-    _newest_mandate(Mandate.status).label("mandate_status"),
-    _newest_mandate(Mandate.account_ending).label("mandate_account_ending"),
-    _newest_mandate(Mandate.id).label("mandate_id"),
+    *MANDATE_COLUMNS, older_payments_count().label("older_payments")
 )
-
-
-def _mandate_view(row) -> MandateView | None:
-    if row.mandate_reference is None:
-        return None
-    return MandateView(
-        reference=row.mandate_reference,
-        status=MANDATE_STATUS_WORDS[MandateStatus(row.mandate_status)],
-        account_ending=row.mandate_account_ending,
-        id=row.mandate_id,
-    )
 
 
 def account_page(portal_user_id: int, reference: str, today: date) -> AccountPage | None:
-    """Everything the account page shows, or None if the login may not see the account.
+    """What the account page shows, or None if the login may not see the account.
 
-    Four statements whatever the account holds: the head (account, balance and
-    mandate), the invoices, the payments and the live plans."""
+    Four statements whatever the account holds: the head (account, balance, mandate,
+    how many older payments), the invoices, the last twelve months' payments and the
+    live plans with their invoices."""
+    since = shown_since(today)
     head = reads.rows(
-        _ACCOUNT_PAGE_HEAD, {"reference": reference, "portal_user_id": portal_user_id}
+        _ACCOUNT_PAGE_HEAD,
+        {"reference": reference, "portal_user_id": portal_user_id, "since": since},
     ).one_or_none()
     if head is None:
         return None
     account = _summary(head)
-    invoices = _invoice_rows(account.id, today)
-    payments = _payments(account.id)
-    plan, pending, covered = _live_plans(account.id, today)
+    live = live_plans(account.id, today)
+    invoices = [
+        invoice_row_of(r, today, in_active_plan=r.id in live.active_invoice_ids)
+        for r in reads.rows(_DEBTOR_INVOICES, {"account_id": account.id})
+    ]
+    paid = sorted(
+        (i for i in invoices if i.outstanding_pence <= 0),
+        key=lambda i: (i.due_date, i.id),
+        reverse=True,
+    )
     return AccountPage(
         account=account,
         open_invoices=[i for i in invoices if i.outstanding_pence > 0],
-        paid_invoices=[i for i in invoices if i.outstanding_pence <= 0],
-        payments=payments,
-        plan=plan,
-        mandate=_mandate_view(head),
-        pending_plan=pending,
-        covered_invoice_ids=covered,
+        paid_invoices=paid[:PAID_INVOICES_SHOWN],
+        older_paid_invoices=max(0, len(paid) - PAID_INVOICES_SHOWN),
+        payments=recent_payments(account.id, since),
+        payments_since=since,
+        older_payments=int(head.older_payments),
+        plans=live.plans,
+        mandate=mandate_view(head),
+        covered_invoice_ids=live.covered_invoice_ids,
     )
-
-
-def invoice_row(account_id: int, number: str, today: date) -> InvoiceRow | None:
-    """One invoice of the account by its number (indexed), or None."""
-    rows = _invoice_rows(account_id, today, number=number)
-    return rows[0] if rows else None
-
-
-def invoices_of(account_id: int, today: date) -> list[InvoiceRow]:
-    """Every invoice on the account, paid or not, oldest due first."""
-    return _invoice_rows(account_id, today)
-
-
-def open_invoices(account_id: int, today: date) -> list[InvoiceRow]:
-    return [i for i in _invoice_rows(account_id, today) if i.outstanding_pence > 0]
 
 
 _CREDIT_WORDS = {
@@ -588,7 +364,9 @@ _INVOICE_PAGE_HEAD = (
         *_ACCOUNT_COLUMNS,
         _balance_of(DebtorAccount.id).label("balance"),
         Invoice.id.label("invoice_id"),
-        *_INVOICE_COLUMNS,
+        *INVOICE_COLUMNS,
+        STAGE_RECORDED.label("stage_recorded"),
+        IN_ACTIVE_PLAN.label("in_active_plan"),
         Invoice.net_pence,
         Invoice.vat_pence,
         Invoice.purchase_order,
@@ -651,7 +429,9 @@ def invoice_page(
     ).one_or_none()
     if head is None:
         return None
-    invoice = _invoice_row(head, today, invoice_id=head.invoice_id)
+    invoice = invoice_row_of(
+        head, today, invoice_id=head.invoice_id, in_active_plan=bool(head.in_active_plan)
+    )
     lines = [
         LineRow(
             description=line.description,

@@ -102,12 +102,15 @@ def test_an_officer_reads_a_case_and_sorts_the_queues_from_the_keyboard(live_ser
     badges = page.locator("ul[aria-label=Flags] .moj-badge")
     assert badges.all_text_contents() == ["Vulnerable", "Dispute hold"]
     assert badges.first.evaluate("b => getComputedStyle(b).textTransform") == "uppercase"
-    assert page.locator(".moj-timeline .moj-timeline__item").count() >= 1
     assert axe_violations(page) == []
-    # Its section navigation is ordinary links.
+    # Its section navigation is ordinary links, each section a page with the flags on top.
     _tab_to(page, "Timeline")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/backoffice/accounts/{reference}#timeline")
+    page.wait_for_url(f"{base}/backoffice/accounts/{reference}/timeline")
+    assert page.locator(".moj-timeline .moj-timeline__item").count() >= 1
+    assert badges.all_text_contents() == ["Vulnerable", "Dispute hold"]
+    assert page.locator("nav.moj-sub-navigation [aria-current=page]").inner_text() == "Timeline"
+    assert axe_violations(page) == []
 
     # The approvals queue: oldest first from the server; sorted by amount from a
     # column button, which the table announces.

@@ -145,6 +145,10 @@ def test_the_staff_pages_have_no_accessibility_violations(live_server, page_fact
         "/backoffice/search?q=rogers",
         "/backoffice/search?q=nobody",
         f"/backoffice/accounts/{debtor_reference}",
+        *(
+            f"/backoffice/accounts/{debtor_reference}/{section}"
+            for section in ("invoices", "ledger", "plans", "messages", "timeline")
+        ),
     ):
         page.goto(f"{base}{path}")
         assert axe_violations(page) == [], path

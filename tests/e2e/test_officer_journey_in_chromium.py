@@ -84,7 +84,7 @@ def test_an_officer_works_a_case_and_a_team_leader_approves_the_write_off(
     officer.get_by_text("Promise to pay hold placed").wait_for()
 
     # A write-off above the officer's £10 limit goes to a team leader.
-    officer.goto(f"{base}/backoffice/accounts/{reference}")
+    officer.goto(f"{base}/backoffice/accounts/{reference}/invoices")
     officer.get_by_role("link", name="Write off").first.click()
     assert axe_violations(officer) == []
     officer.get_by_label("Uneconomical to pursue").check()
@@ -102,7 +102,9 @@ def test_an_officer_works_a_case_and_a_team_leader_approves_the_write_off(
     leader.get_by_role("link", name="Approvals").click()
     assert axe_violations(leader) == []
     assert "£380.00" in leader.locator("main").inner_text()
-    leader.get_by_role("button", name="Approve").first.click()
+    # One decision per request: choose Approve, then Continue.
+    leader.get_by_label("Approve", exact=True).check()
+    leader.get_by_role("button", name="Continue").click()
     leader.locator(".govuk-notification-banner").wait_for()
 
     with app.app_context():

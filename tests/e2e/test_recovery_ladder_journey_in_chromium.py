@@ -170,8 +170,8 @@ def test_an_admin_sets_the_ladder_a_team_leader_runs_it_and_the_letter_is_posted
         assert batch.status == PrintBatchStatus.RELEASED
         assert db.session.get(OutboxMessage, letter_id).status == OutboxStatus.SENT
 
-    # The letter is on the case as posted, and its PDF carries the new wording.
-    officer.goto(f"{base}/backoffice/accounts/{reference}")
+    # The letter is on the case's timeline as posted, and its PDF carries the new wording.
+    officer.goto(f"{base}/backoffice/accounts/{reference}/timeline")
     _accessible(officer)
     assert "Letter posted" in officer.locator("main").inner_text()
     response = officer.request.get(f"{base}/backoffice/letters/{letter_id}.pdf")

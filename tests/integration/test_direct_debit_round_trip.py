@@ -35,7 +35,7 @@ from shared.models import (
 from shared.reports.reconciliation import ledger_discrepancies
 from shared.services import actors, ledger, plans
 from shared.services.balances import account_balance
-from shared.services.case_view import case_page
+from shared.services.case_view import case_summary, plans_section
 from shared.services.directdebit import collections, files, mandates, posting, returns
 from shared.services.errors import Conflict, InvalidRequest
 from tests import bacs_report_samples as samples
@@ -263,7 +263,7 @@ def test_the_case_page_shows_each_collection_and_what_bacs_reported(time_machine
         ),
     )
     reference = db.session.get(DebtorAccount, world["account_id"]).reference
-    page = case_page(reference, clock.today())
+    page = plans_section(case_summary(reference, clock.today()).account.id)
     shown = [(c.collection_date, c.amount_pence, c.transaction_code) for c in page.collections]
     assert shown[-1] == (FIRST_ENTRY_DAY, INSTALMENT, "01")  # newest first: the first is last
     assert any(c.transaction_code == "18" for c in page.collections)

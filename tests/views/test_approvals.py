@@ -105,8 +105,10 @@ def ask_refund(client, account, entry, **fields):
 
 
 def decide(client, request_id, verb, **fields):
+    """Choose Approve or Reject on the request's one decision form, and Continue."""
     return client.post(
-        f"{QUEUE}/{request_id}/{verb}", data={"csrf_token": csrf_token(client, QUEUE), **fields}
+        f"{QUEUE}/{request_id}/decide",
+        data={"csrf_token": csrf_token(client, QUEUE), "decision": verb, **fields},
     )
 
 
@@ -189,7 +191,7 @@ def test_the_queue_shows_the_request_to_a_team_leader(client, db, officer, leade
     assert "Olive Officer" in body
     assert "Uneconomical to pursue" in body
     assert "0 days" in body
-    assert page.select_one(f"form[action='{QUEUE}/{request.id}/approve']")
+    assert page.select_one(f"form[action='{QUEUE}/{request.id}/decide']")
 
 
 def test_a_team_leader_approves_and_the_write_off_is_posted(client, db, officer, leader, debt):

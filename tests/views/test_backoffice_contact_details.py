@@ -133,12 +133,14 @@ def test_a_change_is_saved_with_before_and_after_in_the_audit_log_and_on_the_tim
     )
     assert (event.detail, event.staff_id) == (NOTE, officer.id)
 
-    case = parse(client.get(response.headers["Location"]))
+    # The case page's timeline is its own section now.
+    case = parse(client.get(response.headers["Location"] + "/timeline"))
     items = case.select(".moj-timeline__item, .app-timeline li")
     entry = next(item for item in items if "Contact details" in text(item))
     assert NOTE in text(entry)
     assert "by Priya Officer" in text(entry)
-    assert "2 Church Lane" in text(case)
+    summary = parse(client.get(response.headers["Location"]))
+    assert "2 Church Lane" in text(summary)
 
 
 def test_saving_without_changing_anything_records_nothing(client, db, officer, account):

@@ -499,7 +499,7 @@ def test_the_case_view_links_each_plan_and_the_navigation_links_the_queue(
     account, arrangement = referred
     signed_in_session(client, officer)
 
-    page = parse(client.get(f"/backoffice/accounts/{account.reference}"))
+    page = parse(client.get(f"/backoffice/accounts/{account.reference}/plans"))
 
     assert page.select_one(f"#plans ~ table a[href='{plan_path(arrangement)}']")
     assert page.select_one(f".govuk-service-navigation a[href='{QUEUE}']")

@@ -99,7 +99,7 @@ def test_the_case_page_dates_the_payment_1_july_and_times_it_0030_on_the_timelin
 ):
     record_cash(client, account)
 
-    page = parse(client.get(f"/backoffice/accounts/{account.reference}"))
+    page = parse(client.get(f"/backoffice/accounts/{account.reference}/ledger"))
 
     ledger_rows = [
         text(row)
@@ -108,6 +108,7 @@ def test_the_case_page_dates_the_payment_1_july_and_times_it_0030_on_the_timelin
         for row in table.select("tbody tr")
     ]
     assert ledger_rows[0].startswith("1 July 2026 Payment")
+    page = parse(client.get(f"/backoffice/accounts/{account.reference}/timeline"))
     newest = page.select_one(".moj-timeline__item")
     assert "Payment of £20.00 received by cash" in text(newest)
     stamp = newest.select_one("time")

@@ -1,4 +1,5 @@
-"""The case page: everything about one debtor account, for any member of staff who views cases."""
+"""The case page: everything about one debtor account, for any member of staff who views cases,
+in sections (tests/views/test_case_sections.py has what the sections share)."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def test_the_case_page_shows_balance_oldest_unpaid_debt_and_its_age(officer_clie
 
 
 def test_the_case_page_lists_open_and_paid_invoices_with_what_is_outstanding(officer_client, case):
-    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}"))
+    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}/invoices"))
 
     tables = {text(t.caption): t for t in page.select("#invoices ~ table") if t.caption}
     open_rows = [text(r) for r in tables["Open"].select("tbody tr")]
@@ -150,7 +151,7 @@ def test_the_case_page_lists_open_and_paid_invoices_with_what_is_outstanding(off
 def test_the_ledger_shows_each_entry_with_the_invoices_its_credit_was_allocated_to(
     officer_client, case
 ):
-    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}"))
+    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}/ledger"))
 
     ledger_table = next(
         t for t in page.select("table") if text(t.caption).startswith("Entries, newest first")
@@ -165,15 +166,14 @@ def test_the_ledger_shows_each_entry_with_the_invoices_its_credit_was_allocated_
 
 
 def test_the_case_page_shows_messages_with_their_status(officer_client, case):
-    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}"))
+    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}/messages"))
 
-    messages = next(t for t in page.select("table") if "Latest messages" in text(t.caption))
-    row = text(messages.select_one("tbody tr"))
-    assert "Text message" in row and "Reminder" in row and "Failed" in row and "Unreachable" in row
+    row = text(page.select_one("main table tbody tr"))
+    assert "Text message" in row and "Reminder" in row and "Failed" in row
 
 
 def test_the_timeline_is_newest_first_and_names_who_did_each_thing(officer_client, case):
-    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}"))
+    page = parse(officer_client.get(f"/backoffice/accounts/{case.reference}/timeline"))
 
     items = _timeline(page)
     # The 2030 events are the newest; the ledger's own entries follow.
@@ -227,35 +227,45 @@ def test_a_long_timeline_and_ledger_come_a_page_at_a_time(officer_client, db):
         ledger.record_payment(
             account_id=account.id, amount_pence=100 + n, method=PaymentMethod.CASH, actor=SYSTEM
         )
-    path = f"/backoffice/accounts/{account.reference}"
+    timeline, ledger_path = (
+        f"/backoffice/accounts/{account.reference}/{s}" for s in ("timeline", "ledger")
+    )
 
-    first = parse(officer_client.get(path))
-    second = parse(officer_client.get(path, query_string={"timeline_page": 2, "ledger_page": 2}))
+    first = parse(officer_client.get(timeline))
+    first_ledger = parse(officer_client.get(ledger_path))
+    second = parse(officer_client.get(timeline, query_string={"page": 2}))
+    second_ledger = parse(officer_client.get(ledger_path, query_string={"page": 2}))
 
     first_items = _timeline(first)
     assert len(first_items) == PAGE_SIZE
     assert first_items[0] == ("Note", "by System", f"Note number {PAGE_SIZE + 4}")
-    next_links = [a["href"] for a in first.select(".govuk-pagination__next a")]
-    assert f"{path}?timeline_page=2#timeline" in next_links
-    assert f"{path}?ledger_page=2#ledger" in next_links
+    assert [a["href"] for a in first.select(".govuk-pagination__next a")] == [f"{timeline}?page=2"]
+    assert [a["href"] for a in first_ledger.select(".govuk-pagination__next a")] == [
+        f"{ledger_path}?page=2"
+    ]
     # Page 2 holds the 5 oldest notes plus the payments' own timeline entries.
     second_notes = [
         description for _, _, description in _timeline(second) if "Note number" in description
     ]
     assert second_notes[0] == "Note number 4"
     ledger_rows = next(
-        t for t in second.select("table") if text(t.caption).startswith("Entries, newest first")
+        t
+        for t in second_ledger.select("table")
+        if text(t.caption).startswith("Entries, newest first")
     ).select("tbody tr")
     assert len(ledger_rows) == 2
     assert second.select_one(".govuk-pagination__prev a") is not None
+    assert second_ledger.select_one(".govuk-pagination__prev a") is not None
 
 
 def test_a_nonsense_page_number_shows_the_first_page(officer_client, case):
-    response = officer_client.get(
-        f"/backoffice/accounts/{case.reference}", query_string={"timeline_page": "-3x"}
-    )
+    for section in ("timeline", "ledger"):
+        response = officer_client.get(
+            f"/backoffice/accounts/{case.reference}/{section}", query_string={"page": "-3x"}
+        )
 
-    assert response.status_code == 200
+        assert response.status_code == 200
+        assert "(page 1)" in text(parse(response).select_one("main"))
 
 
 def test_an_unknown_reference_is_not_found(officer_client, db):

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from shared.domain.vat import VatRate
 from shared.models import (
     Arrangement,
+    ArrangementDebt,
     ArrangementStatus,
     AuditLog,
     CardCheckout,
@@ -21,6 +22,7 @@ from shared.models import (
     ContactEvent,
     ContactKind,
     DebtorAccount,
+    DunningMove,
     Frequency,
     Instalment,
     Mandate,
@@ -256,6 +258,16 @@ def test_payments_are_listed_newest_first_with_the_method_in_words(client, debto
 def test_the_recovery_stage_is_said_in_plain_words(client, db, debtor, signed_in):
     invoice = debtor["overdue"]
     invoice.recovery_stage = "final_demand"
+    # Shown because a run recorded it (a stage with no record is not: test_portal_account_reads).
+    db.session.add(
+        DunningMove(
+            invoice_id=invoice.id,
+            account_id=invoice.account_id,
+            from_stage="reminder",
+            to_stage="final_demand",
+            outstanding_pence=10_000,
+        )
+    )
     db.session.commit()
 
     page = parse(client.get(f"/account/{debtor['account'].reference}"))
@@ -294,6 +306,11 @@ def test_an_active_plan_and_direct_debit_are_shown_read_only(client, db, debtor,
     next_due = TODAY + timedelta(days=5)
     db.session.add_all(
         [
+            # A plan covers invoices (plans.propose needs them); the page reads plans
+            # through the invoices they cover.
+            ArrangementDebt(
+                arrangement_id=plan.id, invoice_id=debtor["overdue"].id, amount_pence=10_000
+            ),
             Instalment(arrangement_id=plan.id, sequence=1, due_date=LONG_AGO, amount_pence=2_500),
             Instalment(arrangement_id=plan.id, sequence=2, due_date=next_due, amount_pence=2_500),
             Mandate(
@@ -320,7 +337,8 @@ def test_an_active_plan_and_direct_debit_are_shown_read_only(client, db, debtor,
         for r in lists[0].select(".govuk-summary-list__row")
     }
     assert plan_rows["How often"] == "Every month"
-    assert plan_rows["Paid by"] == "Direct Debit"
+    # The plan names the Direct Debit that pays it (tests/views/test_portal_account_reads.py).
+    assert plan_rows["Paid by"] == "Direct Debit from the bank account ending 11"
     assert plan_rows["Next payment"] == f"£25.00 on {next_due.day} {next_due:%B %Y}"
     assert "Ending 11" in text(lists[1])
     assert page.select_one("main form") is None  # read-only

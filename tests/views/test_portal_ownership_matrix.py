@@ -137,6 +137,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("portal.pay_amount", "POST"): public(200),
     # The checkout this browser started.
     ("portal.pay_return", "GET"): public(200),
+    # A receipt for a paid bill this browser found (test_quick_pay_paid_bills.py); with
+    # none found, find one first.
+    ("portal.pay_receipt", "GET"): public("/pay"),
     ("portal.create_account", "GET"): public(200),
     ("portal.create_account", "POST"): public(200),
     ("portal.create_account_send_code", "GET"): public(200),

@@ -158,7 +158,7 @@ def test_a_plan_outside_policy_is_referred_and_shown_as_waiting_on_the_account_p
     assert text(page.select_one(".govuk-panel__title")) == "We have your proposal"
 
     page = parse(signed_in.get(f"/account/{account.reference}"))
-    assert "Waiting for a decision" in text(page.select_one("#pending-plan"))
+    assert "Waiting for a decision" in text(page.select_one("[data-plan-state=proposed]"))
     # The other bill can still go in a plan.
     assert page.select_one("#set-up-plan") is not None
 
@@ -179,7 +179,7 @@ def test_the_account_page_offers_no_new_plan_once_every_bill_is_in_one(db, signe
 
     page = parse(signed_in.get(f"/account/{account.reference}"))
 
-    assert "Waiting for a decision" in text(page.select_one("#pending-plan"))
+    assert "Waiting for a decision" in text(page.select_one("[data-plan-state=proposed]"))
     assert page.select_one("#set-up-plan") is None
 
 
@@ -403,7 +403,7 @@ def test_a_counter_offer_shows_the_officers_terms_and_reason_beside_the_debtors(
 ):
     account = debtor[0]
     page = parse(signed_in.get(f"/account/{account.reference}"))
-    link = page.select_one("#pending-plan a")["href"]
+    link = page.select_one("[data-plan-state=counter_offered] a")["href"]
     assert link == path(account, f"{counter_offered.id}/counter-offer")
     page = parse(signed_in.get(link))
     assert text(page.select_one("#reason")) == "Twelve months is our longest plan"

@@ -410,7 +410,8 @@ def test_a_receipt_email_address_in_the_wrong_format_is_explained(client, invoic
     assert checkouts(db) == []
 
 
-def test_a_bill_already_paid_says_there_is_nothing_to_pay(client, invoice):
+def test_a_bill_already_paid_says_it_is_paid_and_takes_no_payment(client, invoice):
+    # What the paid page shows: tests/views/test_quick_pay_paid_bills.py.
     ledger.record_payment(
         account_id=invoice.account_id,
         amount_pence=10_000,
@@ -421,8 +422,7 @@ def test_a_bill_already_paid_says_there_is_nothing_to_pay(client, invoice):
     find(client, "INV-QP1", POSTCODE)
     page = parse(client.get("/pay/amount"))
 
-    assert text(page.h1) == "There is nothing to pay on this bill"
-    assert "0300 123 4567" in text(page.main)
+    assert text(page.h1) == "This bill has been paid"
     assert page.select_one("main form") is None
 
 

@@ -205,7 +205,10 @@ def test_referring_moves_the_chosen_invoices_and_records_it_with_before_and_afte
     assert link["href"] == (
         f"/backoffice/accounts/{account.reference}/referrals/{referral.id}/pack"
     )
-    assert "Passed to enforcement agents" in text(case.select_one("#invoices").find_next("table"))
+    invoices = parse(client.get(response.headers["Location"] + "/invoices"))
+    assert "Passed to enforcement agents" in text(
+        invoices.select_one("#invoices").find_next("table")
+    )
 
 
 def test_referring_one_invoice_to_legal_leaves_the_other_alone(client, db, officer, debts):

@@ -111,7 +111,8 @@ def requests(db, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
 
 def approve(client, request_id: int):
     return client.post(
-        f"{QUEUE}/{request_id}/approve", data={"csrf_token": csrf_token(client, QUEUE)}
+        f"{QUEUE}/{request_id}/decide",
+        data={"csrf_token": csrf_token(client, QUEUE), "decision": "approve"},
     )
 
 
