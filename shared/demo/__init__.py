@@ -5,7 +5,7 @@ See docs/demo-data.md for what the data set contains and how fast it loads.
 
 from shared.demo.catalogue import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from shared.demo.codes import NoDemoCode, demo_code
-from shared.demo.direct_debit import DemoDirectDebits, demo_direct_debits
+from shared.demo.direct_debit_named import DemoDirectDebits, demo_direct_debits
 from shared.demo.seed import (
     DemoBill,
     DemoLogin,

@@ -474,10 +474,3 @@ OFFICER_NOTES = (
     ("note", "Returned mail: 'not known at this address'; tracing new address", "gone away"),
     ("call_in", "Relative called on the debtor's behalf; no authority on file yet", "third party"),
 )
-
-STAGE_EVENT_TEXT = {
-    "reminder": "Reminder sent for invoice {number}",
-    "final_demand": "Final demand sent for invoice {number}",
-    "pre_action": "Letter before claim sent for invoice {number}",
-    "referred_legal": "Invoice {number} referred to Legal Services",
-}

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, time, timedelta
 from random import Random
 
@@ -52,36 +51,34 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from shared import clock
-from shared.demo import catalogue
+from shared.demo import catalogue, direct_debit_payers
 from shared.demo import direct_debit_reports as reports
+from shared.demo.direct_debit_payers import (
+    Payer,
+    invoice_payers,
+    plan_payers,
+    proposal_payers,
+)
 from shared.demo.moved_clock import clock_at
 from shared.domain.bacs import calendar
 from shared.extensions import db
 from shared.jobs import outbox as outbox_jobs
 from shared.models import (
-    Allocation,
-    Arrangement,
-    ArrangementStatus,
     BacsFile,
-    BacsReportItem,
     Channel,
     Collection,
     CollectionStatus,
     DebtorAccount,
-    DebtorKind,
-    Invoice,
     Mandate,
     MandateSource,
     MandateStatus,
     OutboxChannel,
     OutboxMessage,
-    PaymentRoute,
     PortalUser,
     PortalUserAccount,
-    RecoveryStage,
 )
 from shared.models.messaging import OutboxStatus
-from shared.services import notifications, plan_monitor
+from shared.services import plan_monitor
 from shared.services.actors import SYSTEM, portal_user, staff
 from shared.services.directdebit import collections, files, mandates, posting, returns
 
@@ -132,17 +129,6 @@ AUDDIS_DAY, CANCEL_DAY, ADDACS_DAY, ARUDD_DAY = 16, 12, 9, 3
 ROLE_PAYERS = 6
 
 
-@dataclass(frozen=True)
-class DemoDirectDebits:
-    """The accounts `flask demo logins` names, with a portal login each where there is one."""
-
-    sign_up_reference: str | None
-    sign_up_email: str | None
-    active_reference: str | None
-    active_email: str | None
-    returns_reference: str | None
-
-
 # --- queuing nothing ------------------------------------------------------------------------
 
 
@@ -157,98 +143,6 @@ def _no_jobs_queued() -> Iterator[None]:
         yield
     finally:
         mandates.enqueue_sync, outbox_jobs.enqueue_messages, returns.enqueue_messages = saved
-
-
-# --- choosing the payers --------------------------------------------------------------------
-
-
-@dataclass
-class _Payer:
-    account_id: int
-    reference: str
-    holder_name: str
-    email: str | None
-    may_email: bool
-    plan_id: int | None = None
-
-
-def _holder_name(account: DebtorAccount) -> str:
-    if account.kind != DebtorKind.PERSON or not account.surname:
-        words = "".join(c if c.isalnum() else " " for c in account.organisation_name or "")
-        return " ".join(words.split())[:18].strip() or "ACCOUNT HOLDER"
-    full = f"{account.forename or ''} {account.surname}".strip()
-    return full if len(full) <= 18 else f"{(account.forename or 'X')[0]} {account.surname}"[:18]
-
-
-def _payer(account: DebtorAccount, plan_id: int | None = None) -> _Payer:
-    channel = notifications.channel_for(account, allow_sms=False)
-    return _Payer(
-        account.id,
-        account.reference,
-        _holder_name(account),
-        account.email,
-        channel == OutboxChannel.EMAIL,
-        plan_id,
-    )
-
-
-def _callable(first_id: int, last_id: int):
-    """Accounts a council would take a Direct Debit from without a conversation first."""
-    return sa.and_(
-        DebtorAccount.id.between(first_id, last_id),
-        ~DebtorAccount.deceased,
-        DebtorAccount.breathing_space_type.is_(None),
-    )
-
-
-def _plan_payers(first_id: int, last_id: int) -> list[_Payer]:
-    rows = db.session.execute(
-        sa.select(DebtorAccount, Arrangement.id)
-        .join(Arrangement, Arrangement.account_id == DebtorAccount.id)
-        .where(
-            _callable(first_id, last_id),
-            Arrangement.status == ArrangementStatus.ACTIVE,
-            Arrangement.payment_route == PaymentRoute.DIRECT_DEBIT,
-        )
-        .order_by(Arrangement.id)
-    ).all()
-    return [_payer(account, plan_id) for account, plan_id in rows]
-
-
-def _invoice_payers(first_id: int, last_id: int, start: date, end: date) -> list[_Payer]:
-    """Accounts with a bill due from `start` to `end` still open and nothing issued since
-    `start` (a mandate made on `start` collects what was known then), in no plan."""
-    paid = (
-        sa.select(sa.func.coalesce(sa.func.sum(Allocation.amount_pence), 0))
-        .where(Allocation.invoice_id == Invoice.id)
-        .correlate(Invoice)
-        .scalar_subquery()
-    )
-    open_due = (
-        sa.select(Invoice.account_id)
-        .where(Invoice.due_date.between(start, end), Invoice.total_pence > paid)
-        .distinct()
-    )
-    # Collected when due, so never reminded: none already on the recovery ladder.
-    laddered = sa.select(Invoice.account_id).where(
-        Invoice.due_date >= start,
-        Invoice.total_pence > paid,
-        Invoice.recovery_stage != RecoveryStage.NONE,
-    )
-    issued_since = sa.select(Invoice.account_id).where(Invoice.issue_date >= start)
-    in_plan = sa.select(Arrangement.account_id)
-    accounts = db.session.scalars(
-        sa.select(DebtorAccount)
-        .where(
-            _callable(first_id, last_id),
-            DebtorAccount.id.in_(open_due),
-            DebtorAccount.id.not_in(issued_since),
-            DebtorAccount.id.not_in(laddered),
-            DebtorAccount.id.not_in(in_plan),
-        )
-        .order_by(DebtorAccount.id)
-    ).all()
-    return [_payer(account) for account in accounts]
 
 
 # --- the replay -----------------------------------------------------------------------------
@@ -277,7 +171,7 @@ class _Replay:
 
     # -- people ------------------------------------------------------------------------
 
-    def portal_login(self, payer: _Payer) -> int | None:
+    def portal_login(self, payer: Payer) -> int | None:
         """A demo portal login for the payer (the demo password), made once."""
         if payer.account_id in self.logins:
             return self.logins[payer.account_id]
@@ -307,7 +201,7 @@ class _Replay:
             return UNCHECKED_ACCOUNT
         return self.rng.choice(BANK_ACCOUNTS)
 
-    def sign_up(self, payer: _Payer, day: date, source: MandateSource) -> Mandate | None:
+    def sign_up(self, payer: Payer, day: date, source: MandateSource) -> Mandate | None:
         # demo_bills' accounts are kept for paying by card, but not from their plan's mandate.
         if payer.account_id in self.taken and payer.plan_id is None:
             return None
@@ -346,7 +240,7 @@ class _Replay:
 
     def sign_up_many(
         self,
-        payers: list[_Payer],
+        payers: list[Payer],
         day: date,
         count: int | None = None,
         first: MandateSource | None = None,
@@ -484,7 +378,7 @@ class _Replay:
 
     # -- the whole story -------------------------------------------------------------------
 
-    def first_collected_next(self) -> dict[date, list[_Payer]]:
+    def first_collected_next(self) -> dict[date, list[Payer]]:
         """NEXT_FILE payers kept aside to sign up on the day whose advance notice makes
         their first collection fall on the next file's entry day (a letter counts from
         the posting days later): so the officer has a file to build. By sign-up day."""
@@ -492,13 +386,13 @@ class _Replay:
         notice = int(config["BACS_ADVANCE_NOTICE_WORKING_DAYS"])
         posting = int(config["BACS_POSTING_WORKING_DAYS"])
         entry = calendar.add_working_days(files.next_processing_day(self.today), 1)
-        found: dict[date, list[_Payer]] = {}
+        found: dict[date, list[Payer]] = {}
         kept = 0
         for by_email, back in ((True, notice), (False, notice + posting)):
             day = calendar.add_working_days(entry, -back)
             if day <= self.day(REPLAY_WORKING_DAYS):
                 continue
-            for payer in _invoice_payers(self.first_id, self.last_id, day, entry):
+            for payer in invoice_payers(self.first_id, self.last_id, day, entry):
                 wanted = kept < NEXT_FILE and payer.may_email == by_email
                 if wanted and payer.account_id not in self.taken:
                     found.setdefault(day, []).append(payer)
@@ -510,27 +404,26 @@ class _Replay:
         today, start = self.today, self.day(REPLAY_WORKING_DAYS)
         self.mine = sa.select(DebtorAccount.id).where(DebtorAccount.id.between(first_id, last_id))
         self.first_id, self.last_id = first_id, last_id
-        plans = _plan_payers(first_id, last_id)
+        plans = plan_payers(first_id, last_id)
         if db.session.scalar(sa.select(BacsFile.id).where(BacsFile.input_day >= start).limit(1)):
             # An earlier batch replayed these days (a processing day has one file): this
             # batch's payers sign up today, to be lodged in the next file.
             self.sign_up_many(plans, today)
-            newest = _invoice_payers(first_id, last_id, today, today + timedelta(days=90))
+            newest = invoice_payers(first_id, last_id, today, today + timedelta(days=90))
             self.sign_up_many(newest, today, TODAY_SIGN_UPS)
             plan_monitor.run(today)  # the new plans' collections under way
             return
         # The plans' mandates and the first batch collect in the past fortnight: the
         # rejections and cancellations pick among the others.
         self.protected = {p.account_id for p in plans}
-        # Someone with an email address to sign in with, best one we also email (the
-        # contact rules keep a preference for post); else the last, as `demo logins`
-        # suggests a login for the first plan account's bill.
-        waiting = next((p for p in plans if p.email and p.may_email), None) or next(
-            (p for p in reversed(plans) if p.email), None
-        )
-        if waiting is not None:
-            plans.remove(waiting)
-        first = _invoice_payers(first_id, last_id, start, self.day(ARUDD_DAY + 1))
+        # Every active plan paid by Direct Debit has its mandate; the Direct Debit to set
+        # up online is for a proposal (a plan asked for, to be paid by Direct Debit).
+        # Someone we also email, best (the contact rules keep a preference for post).
+        proposals = [
+            p for p in proposal_payers(first_id, last_id) if p.account_id not in self.bills
+        ]
+        waiting = next((p for p in proposals if p.may_email), None) or next(iter(proposals), None)
+        first = invoice_payers(first_id, last_id, start, self.day(ARUDD_DAY + 1))
         self.rng.shuffle(first)
         soon = self.first_collected_next()
         for back in range(REPLAY_WORKING_DAYS, 0, -1):
@@ -547,14 +440,12 @@ class _Replay:
                 self.sign_up_many(plans, day)
                 self.sign_up_many(first, day, max(MIN_FIRST, round(debtors * INVOICE_SHARE)))
                 self.protected |= self.taken
-                if waiting is not None:
-                    self.portal_login(waiting)
             if back == ROLE_SIGN_UPS:
-                roles = _invoice_payers(first_id, last_id, day, day + timedelta(days=60))
+                roles = invoice_payers(first_id, last_id, day, day + timedelta(days=60))
                 roles.sort(key=lambda p: not p.may_email)  # one cancels online
                 self.sign_up_many(roles, day, ROLE_PAYERS, first=MandateSource.PORTAL)
             if back == LATER_SIGN_UPS:
-                later = _invoice_payers(first_id, last_id, day, day + timedelta(days=60))
+                later = invoice_payers(first_id, last_id, day, day + timedelta(days=60))
                 self.sign_up_many(later, day, max(MIN_LATER, round(debtors * LATER_SHARE)))
             if back == AUDDIS_DAY:
                 self.auddis(day)
@@ -571,8 +462,10 @@ class _Replay:
         with self.at(today, 6, 0):
             # The plan monitor reads the collections under way (never missed meanwhile).
             plan_monitor.run(today)
-        newest = _invoice_payers(first_id, last_id, today, today + timedelta(days=90))
+        newest = invoice_payers(first_id, last_id, today, today + timedelta(days=90))
         self.sign_up_many(newest, today, TODAY_SIGN_UPS)
+        if waiting is not None:
+            self.portal_login(waiting)  # made when they proposed the plan online
         self.login_for_an_active_mandate()
 
     def login_for_an_active_mandate(self) -> None:
@@ -590,7 +483,9 @@ class _Replay:
         if any(account.id in self.logins for account in active):
             return
         for account in active:
-            if account.id not in self.bills and self.portal_login(_payer(account)) is not None:
+            if account.id in self.bills:
+                continue
+            if self.portal_login(direct_debit_payers.payer(account)) is not None:
                 return
 
 
@@ -632,55 +527,3 @@ def seed_direct_debits(
 
 def _count(table: str) -> int:
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0)
-
-
-# --- what `flask demo logins` names -------------------------------------------------------------
-
-
-def demo_direct_debits() -> DemoDirectDebits:
-    """An account to set up a Direct Debit for online (a plan waiting for one), one with
-    an active mandate, and one on the returns queue."""
-    login = (
-        sa.select(PortalUser.email)
-        .join(PortalUserAccount, PortalUserAccount.portal_user_id == PortalUser.id)
-        .where(PortalUserAccount.account_id == DebtorAccount.id)
-        .correlate(DebtorAccount)
-        .limit(1)
-        .scalar_subquery()
-    )
-    live = sa.select(Mandate.account_id).where(
-        Mandate.status.in_([s.value for s in mandates.LIVE_MANDATE_STATUSES])
-    )
-    waiting = db.session.execute(
-        sa.select(DebtorAccount.reference, login)
-        .join(Arrangement, Arrangement.account_id == DebtorAccount.id)
-        .where(
-            Arrangement.status == ArrangementStatus.ACTIVE,
-            Arrangement.payment_route == PaymentRoute.DIRECT_DEBIT,
-            DebtorAccount.id.not_in(live),
-            login.is_not(None),
-        )
-        .order_by(DebtorAccount.id)
-        .limit(1)
-    ).first()
-    active = db.session.execute(
-        sa.select(DebtorAccount.reference, login)
-        .join(Mandate, Mandate.account_id == DebtorAccount.id)
-        .where(Mandate.status == MandateStatus.ACTIVE, login.is_not(None))
-        .order_by(Mandate.id)
-        .limit(1)
-    ).first()
-    queued = db.session.scalar(
-        sa.select(DebtorAccount.reference)
-        .join(BacsReportItem, BacsReportItem.account_id == DebtorAccount.id)
-        .where(BacsReportItem.needs_officer, BacsReportItem.resolved_at.is_(None))
-        .order_by(BacsReportItem.id)
-        .limit(1)
-    )
-    return DemoDirectDebits(
-        waiting[0] if waiting else None,
-        waiting[1] if waiting else None,
-        active[0] if active else None,
-        active[1] if active else None,
-        queued,
-    )

@@ -21,115 +21,10 @@ from random import Random
 
 from shared.demo import catalogue, charges
 from shared.demo.pools import Pools, landline, mobile, postcode, slug
+from shared.demo.tables import TABLES
 from shared.domain.vat import RATE_BASIS_POINTS, vat_on
 from shared.models.accounts import postcode_key
 from shared.money import format_gbp
-
-# Insertion order matters: foreign keys are checked row by row.
-TABLES: dict[str, tuple[str, ...]] = {
-    "debtor_accounts": (
-        "id",
-        "reference",
-        "finance_customer_id",
-        "kind",
-        "title",
-        "forename",
-        "surname",
-        "organisation_name",
-        "company_number",
-        "email",
-        "mobile_phone",
-        "other_phone",
-        "preferred_channel",
-        "consent_email",
-        "consent_sms",
-        "consent_updated_at",
-        "vulnerable",
-        "vulnerability_reason",
-        "vulnerability_review_date",
-        "breathing_space_type",
-        "breathing_space_start",
-        "breathing_space_end",
-        "breathing_space_reference",
-        "deceased",
-        "date_of_death",
-        "created_at",
-        "updated_at",
-    ),
-    "addresses": (
-        "id",
-        "account_id",
-        "line1",
-        "line2",
-        "town",
-        "county",
-        "postcode",
-        "postcode_key",
-        "is_primary",
-        "created_at",
-    ),
-    "invoices": (
-        "id",
-        "number",
-        "account_id",
-        "department_id",
-        "issue_date",
-        "due_date",
-        "description",
-        "net_pence",
-        "vat_pence",
-        "total_pence",
-        "recovery_stage",
-        "recovery_stage_at",
-        "raised_by_staff_id",
-        "created_at",
-    ),
-    "invoice_lines": (
-        "id",
-        "invoice_id",
-        "line_no",
-        "description",
-        "quantity",
-        "unit_price_pence",
-        "net_pence",
-        "vat_rate",
-        "vat_basis_points",
-        "vat_pence",
-    ),
-    "ledger_entries": (
-        "id",
-        "account_id",
-        "kind",
-        "amount_pence",
-        "invoice_id",
-        "method",
-        "external_reference",
-        "reason",
-        "effective_date",
-        "created_by_staff_id",
-        "created_at",
-    ),
-    "allocations": (
-        "id",
-        "credit_entry_id",
-        "invoice_id",
-        "amount_pence",
-        "created_by_staff_id",
-        "created_at",
-    ),
-    "contact_events": (
-        "id",
-        "account_id",
-        "occurred_at",
-        "kind",
-        "summary",
-        "detail",
-        "outcome",
-        "follow_up_date",
-        "staff_id",
-        "created_at",
-    ),
-}
 
 ACCOUNT_REFERENCE_PREFIX = "A"
 INVOICE_NUMBER_PREFIX = "INV"
@@ -147,12 +42,8 @@ CREDIT_NOTE_SHARE = 0.01
 # Of invoices paid in full, the share whose last payment overshoots (~0.5% of all).
 OVERPAID_SHARE_OF_PAID = 0.009
 STANDARD_BREATHING_SPACE_DAYS = 60
-
-# Dunning ladder: days after the due date at which each stage is reached.
-STAGES = ((42, "pre_action"), (28, "final_demand"), (14, "reminder"))
-STAGE_RANK = {"none": 0, "reminder": 1, "final_demand": 2, "pre_action": 3, "referred_legal": 4}
-REFERRAL_AFTER_DAYS = 90
-REFERRAL_MIN_PENCE = 50_000
+# No invoice is put on the recovery ladder here: only the ladder's own runs move a debt
+# (shared/demo/recovery.py), so every stage has its move and its message.
 
 # Invoices per debtor: people mean ~4.3, organisations (monthly trade waste) ~9,
 # so the whole book averages ~5 per debtor.
@@ -167,7 +58,7 @@ PART_INSTALMENTS = (1, 2, 3)
 PART_INSTALMENTS_CUM = tuple(itertools.accumulate((50, 30, 20)))
 
 _TIMES = tuple(f"{h:02d}:{m:02d}:00.000000" for h in range(8, 18) for m in range(0, 60, 5))
-_BATCH_TIME = "07:00:00.000000"  # overnight jobs (dunning letters) stamp this time
+_BATCH_TIME = "07:00:00.000000"  # overnight jobs (invoices raised) stamp this time
 _TOWN_CUM = tuple(itertools.accumulate(catalogue.TOWN_WEIGHTS))
 _MANUAL_METHODS = frozenset({"telephone_card", "cash", "cheque"})
 _GATEWAY_METHODS = frozenset({"card", "direct_debit"})
@@ -202,6 +93,10 @@ class Generator:
         self.ctx = context
         self.counters = counters
         self.today_ord = context.today.toordinal()
+        # The last day the generated history reaches: the seed runs at some time of day
+        # that it cannot know, and nothing it writes may be timed after it (the ladder,
+        # plans and Direct Debit replays bring the book up to today through the services).
+        self.latest_ord = self.today_ord - 1
         self._iso: dict[int, str] = {}
         self._person_depts = _cumulative(catalogue.PERSON_DEPARTMENT_WEIGHTS)
         self._org_depts = _cumulative(catalogue.ORGANISATION_DEPARTMENT_WEIGHTS)
@@ -262,26 +157,22 @@ class Generator:
             n_invoices = rng.randint(1, ORGANISATION_MAX_INVOICES)
         else:
             n_invoices = rng.choices(PERSON_INVOICE_COUNTS, cum_weights=PERSON_INVOICE_CUM)[0]
-        issue_days = sorted(today - rng.randrange(HISTORY_DAYS) for _ in range(n_invoices))
+        issue_days = sorted(today - rng.randrange(1, HISTORY_DAYS) for _ in range(n_invoices))
         created_ord = issue_days[0] - rng.randint(0, 30)
         created_at = self.stamp(created_ord)
 
-        # Recovery pauses at the start of Breathing Space or on death, so stages freeze there.
-        stage_as_of = today
         bs = (None, None, None, None)
         death = None
         if breathing:
             if rng.random() < 0.8:
-                start = today - rng.randint(0, STANDARD_BREATHING_SPACE_DAYS - 1)
+                start = today - rng.randint(1, STANDARD_BREATHING_SPACE_DAYS - 1)
                 end = self.day(start + STANDARD_BREATHING_SPACE_DAYS)
                 bs_type = "standard"
             else:
-                start, end, bs_type = today - rng.randint(0, 200), None, "mental_health_crisis"
+                start, end, bs_type = today - rng.randint(1, 200), None, "mental_health_crisis"
             bs = (bs_type, self.day(start), end, f"BS{rng.randrange(10**7, 10**8)}")
-            stage_as_of = start
         if deceased:
             death = today - rng.randint(10, 400)
-            stage_as_of = min(today, death + 14)
 
         vulnerability = (None, None)
         if vulnerable:
@@ -309,8 +200,8 @@ class Generator:
         )
         rows["addresses"].append(self._address(account_id, org, created_at))
 
-        top_stage = self._invoices(rows, account_id, org, issue_days, stage_as_of)
-        self._history(rows, account_id, created_ord, top_stage, vulnerability[0], bs, death)
+        self._invoices(rows, account_id, org, issue_days)
+        self._history(rows, account_id, created_ord, vulnerability[0], bs, death)
 
     # -- who they are ----------------------------------------------------------
 
@@ -423,12 +314,9 @@ class Generator:
 
     # -- what they owe and paid --------------------------------------------------
 
-    def _invoices(
-        self, rows, account_id: int, org: bool, issue_days: list[int], stage_as_of: int
-    ) -> tuple[int, str, str, str] | None:
-        """Write the account's invoices, lines, ledger and allocations; return its worst stage."""
+    def _invoices(self, rows, account_id: int, org: bool, issue_days: list[int]) -> None:
+        """Write the account's invoices, lines, ledger and allocations (none on the ladder)."""
         rng = self.rng
-        today = self.today_ord
         names, cum = self._org_depts if org else self._person_depts
         primary = rng.choices(names, cum_weights=cum)[0]
         invoices = rows["invoices"]
@@ -436,7 +324,6 @@ class Generator:
         # (date, order, kind, amount, invoice id on the entry, method, reason, staff,
         #  allocation invoice id, allocation amount); sorted so ids follow time.
         events: list[tuple] = []
-        top: tuple[int, str, str, str] | None = None
 
         for issue in issue_days:
             dept = primary if rng.random() < 0.8 else rng.choices(names, cum_weights=cum)[0]
@@ -482,7 +369,7 @@ class Generator:
                     credit = line_totals[-1]
                 else:
                     credit = max(1, total * rng.randint(10, 50) // 100)
-                when = min(today, issue + rng.randint(1, 25))
+                when = min(self.latest_ord, issue + rng.randint(1, 25))
                 events.append(
                     (
                         when,
@@ -500,22 +387,7 @@ class Generator:
                 )
                 remaining -= credit
 
-            outstanding = remaining - self._payments(events, dept, issue, invoice_id, remaining)
-            stage, stage_at = "none", None
-            if outstanding > 0:
-                overdue = stage_as_of - due
-                if (
-                    overdue >= REFERRAL_AFTER_DAYS + 30
-                    and outstanding >= REFERRAL_MIN_PENCE
-                    and rng.random() < 0.25
-                ):
-                    stage, stage_at = "referred_legal", due + REFERRAL_AFTER_DAYS
-                else:
-                    for days, name in STAGES:
-                        if overdue >= days:
-                            stage, stage_at = name, due + days
-                            break
-            stage_stamp = f"{self.day(stage_at)} {_BATCH_TIME}" if stage_at else None
+            self._payments(events, dept, issue, invoice_id, remaining)
             invoices.append(
                 (
                     invoice_id,
@@ -528,24 +400,20 @@ class Generator:
                     net_total,
                     vat_total,
                     total,
-                    stage,
-                    stage_stamp,
+                    "none",
+                    None,
                     None,
                     created_at,
                 )
             )
-            if stage != "none" and (top is None or STAGE_RANK[stage] >= STAGE_RANK[top[1]]):
-                top = (STAGE_RANK[stage], stage, number, stage_stamp)
 
         self._ledger(rows, account_id, events)
-        return top
 
     def _payments(
         self, events: list, dept: str, issue: int, invoice_id: int, remaining: int
     ) -> int:
         """Add payment events for one invoice; return how much of it they settle."""
         rng = self.rng
-        today = self.today_ord
         r = rng.random()
         if remaining <= 0 or r >= PAID_SHARE + PART_PAID_SHARE:
             return 0
@@ -574,7 +442,7 @@ class Generator:
                 amount += rng.randrange(100, 5_000)  # the payer rounded up or paid twice
             events.append(
                 (
-                    min(when, today),
+                    min(when, self.latest_ord),
                     2,
                     "payment",
                     -amount,
@@ -645,7 +513,6 @@ class Generator:
         rows,
         account_id: int,
         created_ord: int,
-        top_stage,
         vulnerability_reason,
         bs: tuple,
         death: int | None,
@@ -686,11 +553,8 @@ class Generator:
                 "system",
                 f"Invoice {last_invoice[1]} raised for {format_gbp(last_invoice[9])}",
             )
-        if top_stage is not None:
-            _rank, stage, number, stamp = top_stage
-            add(stamp, "system", catalogue.STAGE_EVENT_TEXT[stage].format(number=number))
         if vulnerability_reason:
-            when = rng.randint(created_ord, today)
+            when = rng.randint(created_ord, self.latest_ord)
             add(
                 self.stamp(when),
                 "note",
@@ -706,7 +570,7 @@ class Generator:
                 "recovery action and contact paused",
             )
         if death is not None:
-            when = min(today, death + rng.randint(3, 20))
+            when = min(self.latest_ord, death + rng.randint(3, 20))
             add(
                 self.stamp(when),
                 "call_in",
@@ -716,7 +580,7 @@ class Generator:
             )
         if rng.random() < 0.04:
             kind, summary, outcome = rng.choice(catalogue.OFFICER_NOTES)
-            when = rng.randint(max(created_ord, today - 120), today)
+            when = rng.randint(max(created_ord, today - 120), self.latest_ord)
             follow_up = self.day(when + rng.randint(7, 14)) if rng.random() < 0.3 else None
             add(
                 self.stamp(when),

@@ -25,8 +25,10 @@ from werkzeug.security import generate_password_hash
 from shared import clock
 from shared.demo import catalogue
 from shared.demo import direct_debit as demo_direct_debit
+from shared.demo import journeys as demo_journeys
 from shared.demo import plans as demo_plans
 from shared.demo import recovery as demo_recovery
+from shared.demo.direct_debit_named import demo_direct_debits
 from shared.demo.generate import (
     ACCOUNT_REFERENCE_PREFIX,
     INVOICE_NUMBER_PREFIX,
@@ -289,6 +291,36 @@ def seed_demo(
         today=today,
     )
     for table, n in recovery_counts.items():
+        counts[table] = counts.get(table, 0) + n
+    # Last, the accounts `demo logins` names for the journeys no other part reaches
+    # (journeys.py), away from the bills to pay and the Direct Debit journeys.
+    named = demo_direct_debits()
+    journey_counts = demo_journeys.seed_journeys(
+        first_account_id=first_account_id,
+        last_account_id=counters.ids["debtor_accounts"] - 1,
+        today=today,
+        avoid=set(
+            db.session.scalars(
+                sa.select(DebtorAccount.id).where(
+                    DebtorAccount.reference.in_(
+                        [
+                            *bills,
+                            *(
+                                r
+                                for r in (
+                                    named.sign_up_reference,
+                                    named.active_reference,
+                                    named.returns_reference,
+                                )
+                                if r
+                            ),
+                        ]
+                    )
+                )
+            )
+        ),
+    )
+    for table, n in journey_counts.items():
         counts[table] = counts.get(table, 0) + n
     return counts
 

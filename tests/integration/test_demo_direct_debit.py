@@ -57,9 +57,12 @@ def _next_cycle():
     return selection.cycle_for(files.next_processing_day(TODAY))
 
 
-def test_every_active_direct_debit_plan_has_a_live_mandate_but_the_one_named_waiting_online(
+def test_every_active_direct_debit_plan_has_a_live_mandate_and_one_to_set_up_is_a_proposal(
     seeded, db
 ):
+    # Before, one active plan "paid by Direct Debit" was left without a mandate for the
+    # online sign-up: a plan paid by Direct Debit now always has one (issue 16), and the
+    # Direct Debit to set up online is for a proposed plan that asks to pay by one.
     plans = db.session.scalars(
         sa.select(Arrangement).where(
             Arrangement.status == ArrangementStatus.ACTIVE,
@@ -71,13 +74,17 @@ def test_every_active_direct_debit_plan_has_a_live_mandate_but_the_one_named_wai
             sa.select(Mandate.account_id).where(Mandate.status.in_(LIVE_MANDATE_STATUSES))
         )
     )
-    without = {p.account_id for p in plans if p.account_id not in live}
+    assert len(plans) >= 2
+    assert {p.account_id for p in plans if p.account_id not in live} == set()
     named = demo_direct_debits()
     waiting = db.session.scalar(
         sa.select(DebtorAccount.id).where(DebtorAccount.reference == named.sign_up_reference)
     )
-    assert len(plans) >= 2
-    assert without == {waiting}
+    proposal = db.session.scalars(
+        sa.select(Arrangement).where(Arrangement.account_id == waiting)
+    ).one()
+    assert proposal.status in (ArrangementStatus.PROPOSED, ArrangementStatus.COUNTER_OFFERED)
+    assert proposal.payment_route == PaymentRoute.DIRECT_DEBIT and waiting not in live
     # The payer can sign in to set it up.
     assert named.sign_up_email
     assert db.session.scalar(
